@@ -2,7 +2,9 @@
 //! waiting out IAM propagation (and nothing else), and choosing what `prune` removes.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
+
+use tokio::time::Instant;
 
 use aws_smithy_types::DateTime;
 
@@ -170,6 +172,92 @@ pub fn prunable(all: &[ActivationRecord]) -> Vec<&ActivationRecord> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+
+    const PROPAGATION: &str = "Nonexistent role or missing ssm service principal in trust policy: arn:aws:iam::123456789012:role/r";
+
+    fn validation(message: &'static str) -> Response {
+        let body = format!(r#"{{"__type":"ValidationException","message":"{message}"}}"#);
+        Response::new(StatusCode::try_from(400).unwrap(), SdkBody::from(body))
+    }
+
+    fn created() -> Response {
+        let body = r#"{"ActivationId":"1b2c3d4e-0000-1111-2222-333344445555","ActivationCode":"abcdefghijklmnopqrst"}"#;
+        Response::new(StatusCode::try_from(200).unwrap(), SdkBody::from(body))
+    }
+
+    fn request(tags: &BTreeMap<String, String>) -> NewActivation<'_> {
+        NewActivation {
+            role: "r",
+            registration_limit: 1,
+            expires_at: DateTime::from_secs(4_102_444_800),
+            instance_name: None,
+            description: None,
+            tags,
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waits_out_iam_propagation_then_succeeds() {
+        let rule = mock!(aws_sdk_ssm::Client::create_activation)
+            .sequence()
+            .http_response(|| validation(PROPAGATION))
+            .times(3)
+            .http_response(created)
+            .build();
+        let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, [&rule]);
+        let tags = BTreeMap::new();
+        let start = Instant::now();
+        let got = create(&client, &request(&tags), Duration::from_secs(120))
+            .await
+            .unwrap();
+        assert_eq!(got.code.expose(), "abcdefghijklmnopqrst");
+        assert_eq!(rule.num_calls(), 4);
+        // 1 s + 2 s + 4 s of back-off, in paused (virtual) time.
+        assert_eq!(start.elapsed().as_secs(), 7);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn gives_up_at_the_deadline_with_the_fix() {
+        let rule = mock!(aws_sdk_ssm::Client::create_activation)
+            .sequence()
+            .http_response(|| validation(PROPAGATION))
+            .repeatedly()
+            .build();
+        let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, [&rule]);
+        let tags = BTreeMap::new();
+        let err = create(&client, &request(&tags), Duration::from_secs(20))
+            .await
+            .unwrap_err();
+        assert_eq!(err.exit_code().code(), 1);
+        assert!(
+            err.to_string().contains("activation.propagation_timeout"),
+            "{err}"
+        );
+        // 1+2+4+8 = 15 s, then 5 s to the deadline, then one last try.
+        assert_eq!(rule.num_calls(), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn other_validation_errors_are_not_retried() {
+        let rule = mock!(aws_sdk_ssm::Client::create_activation)
+            .sequence()
+            .http_response(|| {
+                validation("1 validation error detected: Value at 'registrationLimit'")
+            })
+            .repeatedly()
+            .build();
+        let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, [&rule]);
+        let tags = BTreeMap::new();
+        let err = create(&client, &request(&tags), Duration::from_secs(120))
+            .await
+            .unwrap_err();
+        assert_eq!(rule.num_calls(), 1);
+        assert!(err.to_string().contains("registrationLimit"), "{err}");
+    }
 
     #[test]
     fn expiry_limits() {

@@ -8,6 +8,9 @@ pub mod sts;
 
 use std::time::Duration;
 
+use aws_config::environment::region::EnvironmentVariableRegionProvider;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::profile::ProfileFileRegionProvider;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -58,9 +61,18 @@ pub async fn sdk_config(settings: &AwsSettings) -> Result<SdkConfig> {
     let mut loader = aws_config::defaults(BehaviorVersion::v2026_01_12())
         .retry_config(retry)
         .timeout_config(timeouts);
-    if let Some(region) = &settings.region {
-        loader = loader.region(Region::new(region.clone()));
+    // The region comes from us, the environment or the profile, never from EC2 instance
+    // metadata: on-premises hosts have none, and probing for it costs seconds of timeouts.
+    let mut profile_region = ProfileFileRegionProvider::builder();
+    if let Some(profile) = &settings.profile {
+        profile_region = profile_region.profile_name(profile);
     }
+    let region = match &settings.region {
+        Some(r) => RegionProviderChain::first_try(Region::new(r.clone())),
+        None => RegionProviderChain::first_try(EnvironmentVariableRegionProvider::new()),
+    }
+    .or_else(profile_region.build());
+    loader = loader.region(region);
     if let Some(profile) = &settings.profile {
         loader = loader.profile_name(profile);
     }

@@ -8,7 +8,7 @@ use crate::cli::Context;
 use crate::config::types::{validate_cluster_name, validate_role_name, PolicyMode};
 use crate::error::{Error, Result};
 use crate::output::Outcome;
-use crate::role::{self, RolePlan, RoleSpec};
+use crate::role::{self, RolePlan, RoleSpec, Step};
 
 #[derive(Debug, Subcommand)]
 pub enum RoleCommand {
@@ -123,10 +123,15 @@ fn render(plan: &RolePlan, show_only: bool, dry_run: bool) -> String {
     let mut s = format!(
         "role {}: {}\n",
         plan.role,
-        match (plan.drift.is_empty(), show_only || dry_run) {
-            (true, _) => "converged",
-            (false, true) => "drifted",
-            (false, false) => "repaired",
+        match (
+            plan.drift.is_empty(),
+            show_only || dry_run,
+            plan.steps.first()
+        ) {
+            (true, _, _) => "converged",
+            (false, true, _) => "drifted",
+            (false, false, Some(Step::Create { .. })) => "created",
+            (false, false, _) => "repaired",
         }
     );
     if let Some(arn) = &plan.arn {
