@@ -11,13 +11,24 @@ const EC2_ROLE: &str = "arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerS
 
 fn trust_of(emu: &Emulator, role: &str) -> Value {
     let out = block_on(emu.iam().get_role().role_name(role).send()).unwrap();
-    let raw = out.role().unwrap().assume_role_policy_document().unwrap().to_string();
+    let raw = out
+        .role()
+        .unwrap()
+        .assume_role_policy_document()
+        .unwrap()
+        .to_string();
     let decoded = urlencoding::decode(&raw).unwrap().into_owned();
     serde_json::from_str(&decoded).unwrap()
 }
 
 fn attached(emu: &Emulator, role: &str) -> Vec<String> {
-    let out = block_on(emu.iam().list_attached_role_policies().role_name(role).send()).unwrap();
+    let out = block_on(
+        emu.iam()
+            .list_attached_role_policies()
+            .role_name(role)
+            .send(),
+    )
+    .unwrap();
     out.attached_policies()
         .iter()
         .map(|p| p.policy_arn().unwrap().to_string())
@@ -34,7 +45,10 @@ fn assert_trusts(doc: &Value, principal: &str, source_arn: &str) {
     assert_eq!(s["Effect"], "Allow");
     assert_eq!(s["Action"], "sts:AssumeRole");
     assert_eq!(s["Condition"]["StringEquals"]["aws:SourceAccount"], ACCOUNT);
-    assert_eq!(s["Condition"]["ArnLike"]["aws:SourceArn"], json!(source_arn));
+    assert_eq!(
+        s["Condition"]["ArnLike"]["aws:SourceArn"],
+        json!(source_arn)
+    );
 }
 
 #[test]
@@ -45,7 +59,10 @@ fn creates_the_role_from_nothing_then_second_run_only_reads() {
     let doc = run.json();
     assert_eq!(doc["changed"], true);
     assert_eq!(doc["actions"].as_array().unwrap().len(), 3, "{doc}");
-    assert_eq!(doc["roles"][0]["arn"], format!("arn:aws:iam::{ACCOUNT}:role/ecsAnywhereRole"));
+    assert_eq!(
+        doc["roles"][0]["arn"],
+        format!("arn:aws:iam::{ACCOUNT}:role/ecsAnywhereRole")
+    );
 
     assert_trusts(
         &trust_of(&emu, "ecsAnywhereRole"),
@@ -55,7 +72,13 @@ fn creates_the_role_from_nothing_then_second_run_only_reads() {
     let mut policies = attached(&emu, "ecsAnywhereRole");
     policies.sort();
     assert_eq!(policies, [SSM_CORE, EC2_ROLE]);
-    let tags = block_on(emu.iam().list_role_tags().role_name("ecsAnywhereRole").send()).unwrap();
+    let tags = block_on(
+        emu.iam()
+            .list_role_tags()
+            .role_name("ecsAnywhereRole")
+            .send(),
+    )
+    .unwrap();
     assert!(tags
         .tags()
         .iter()
@@ -68,7 +91,11 @@ fn creates_the_role_from_nothing_then_second_run_only_reads() {
     assert_eq!(again.json()["actions"], json!([]));
     let calls = emu.ledger()[before..].to_vec();
     assert!(!calls.is_empty());
-    assert_eq!(writes(&calls), Vec::<String>::new(), "second run wrote: {calls:?}");
+    assert_eq!(
+        writes(&calls),
+        Vec::<String>::new(),
+        "second run wrote: {calls:?}"
+    );
 }
 
 #[test]
@@ -78,8 +105,8 @@ fn repairs_each_kind_of_trust_drift() {
     let iam = emu.iam();
     let region_arn = format!("arn:aws:ssm:us-east-1:{ACCOUNT}:*");
     let drifts = [
-        // The seed document's empty principal.
-        json!({"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Service":[""]},"Action":"sts:AssumeRole"}}),
+        // The right principal, but not allowed to assume the role.
+        json!({"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Service":["ssm.amazonaws.com"]},"Action":"sts:TagSession"}}),
         // The wrong service.
         json!({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}),
         // Right principal, no confused-deputy conditions.
@@ -98,7 +125,13 @@ fn repairs_each_kind_of_trust_drift() {
         .unwrap();
         let show = emu.cli().run(&["role", "show", "--output", "json"]);
         show.assert_code(0);
-        assert!(!show.json()["roles"][0]["drift"].as_array().unwrap().is_empty(), "{drift}");
+        assert!(
+            !show.json()["roles"][0]["drift"]
+                .as_array()
+                .unwrap()
+                .is_empty(),
+            "{drift}"
+        );
         let run = emu.cli().run(&["role", "ensure", "--output", "json"]);
         run.assert_code(0);
         assert_eq!(run.json()["changed"], true, "{drift}");
@@ -106,7 +139,11 @@ fn repairs_each_kind_of_trust_drift() {
             run.json()["actions"],
             json!(["repair the trust policy of role ecsAnywhereRole"])
         );
-        assert_trusts(&trust_of(&emu, "ecsAnywhereRole"), "ssm.amazonaws.com", &region_arn);
+        assert_trusts(
+            &trust_of(&emu, "ecsAnywhereRole"),
+            "ssm.amazonaws.com",
+            &region_arn,
+        );
     }
     // A statement for another principal survives the repair.
     let wrong = json!({"Version":"2012-10-17","Statement":[
@@ -180,7 +217,10 @@ fn reattaches_missing_policies_and_leaves_foreign_ones() {
     assert_eq!(doc["roles"][0]["foreign_policies"], json!([foreign]));
     let now = attached(&emu, "ecsAnywhereRole");
     assert!(now.contains(&SSM_CORE.to_string()));
-    assert!(now.contains(&foreign.to_string()), "a foreign policy was removed");
+    assert!(
+        now.contains(&foreign.to_string()),
+        "a foreign policy was removed"
+    );
 }
 
 #[test]
@@ -199,12 +239,17 @@ fn minimal_mode_writes_a_scoped_inline_policy_and_repairs_it() {
                 .send(),
         )
         .unwrap();
-        let doc = urlencoding::decode(out.policy_document()).unwrap().into_owned();
+        let doc = urlencoding::decode(out.policy_document())
+            .unwrap()
+            .into_owned();
         serde_json::from_str::<Value>(&doc).unwrap()
     };
     let doc = get();
     let text = doc.to_string();
-    assert!(text.contains(&format!("arn:aws:ecs:*:{ACCOUNT}:cluster/prod")), "{text}");
+    assert!(
+        text.contains(&format!("arn:aws:ecs:*:{ACCOUNT}:cluster/prod")),
+        "{text}"
+    );
     assert!(text.contains("ecs:RegisterContainerInstance"));
     assert!(!text.contains("ecs:CreateCluster"));
 
@@ -220,7 +265,14 @@ fn minimal_mode_writes_a_scoped_inline_policy_and_repairs_it() {
     )
     .unwrap();
     let run = emu.cli().run(&[
-        "role", "ensure", "--policy", "minimal", "--cluster", "prod", "--output", "json",
+        "role",
+        "ensure",
+        "--policy",
+        "minimal",
+        "--cluster",
+        "prod",
+        "--output",
+        "json",
     ]);
     run.assert_code(0);
     assert_eq!(
@@ -230,8 +282,16 @@ fn minimal_mode_writes_a_scoped_inline_policy_and_repairs_it() {
     assert_eq!(get(), doc);
 
     // Switching to managed mode retires our inline policy.
-    emu.cli().run(&["role", "ensure", "--policy", "managed"]).assert_code(0);
-    let names = block_on(emu.iam().list_role_policies().role_name("ecsAnywhereRole").send()).unwrap();
+    emu.cli()
+        .run(&["role", "ensure", "--policy", "managed"])
+        .assert_code(0);
+    let names = block_on(
+        emu.iam()
+            .list_role_policies()
+            .role_name("ecsAnywhereRole")
+            .send(),
+    )
+    .unwrap();
     assert!(names.policy_names().is_empty());
     assert_eq!(attached(&emu, "ecsAnywhereRole").len(), 2);
 }
@@ -239,7 +299,9 @@ fn minimal_mode_writes_a_scoped_inline_policy_and_repairs_it() {
 #[test]
 fn dry_run_and_show_change_nothing() {
     let emu = Emulator::start();
-    let run = emu.cli().run(&["role", "ensure", "--dry-run", "--output", "json"]);
+    let run = emu
+        .cli()
+        .run(&["role", "ensure", "--dry-run", "--output", "json"]);
     run.assert_code(0);
     let doc = run.json();
     assert_eq!(doc["changed"], false);
@@ -247,7 +309,10 @@ fn dry_run_and_show_change_nothing() {
     assert_eq!(doc["actions"].as_array().unwrap().len(), 3);
     let show = emu.cli().run(&["role", "show"]);
     show.assert_code(0);
-    assert!(show.stdout.contains("role ecsAnywhereRole does not exist"), "{show:?}");
+    assert!(
+        show.stdout.contains("role ecsAnywhereRole does not exist"),
+        "{show:?}"
+    );
     assert_eq!(writes(&emu.ledger()), Vec::<String>::new());
     assert!(block_on(emu.iam().get_role().role_name("ecsAnywhereRole").send()).is_err());
 }
@@ -325,6 +390,9 @@ fn persistent_server_errors_exit_1_in_one_line() {
         .count();
     assert_eq!(attempts, 2);
     let line = run.error_line();
-    assert!(line.contains("iam:GetRole on role ecsAnywhereRole failed"), "{line}");
+    assert!(
+        line.contains("iam:GetRole on role ecsAnywhereRole failed"),
+        "{line}"
+    );
     assert!(line.contains("ServiceUnavailable"), "{line}");
 }

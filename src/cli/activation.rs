@@ -153,7 +153,7 @@ impl CreateArgs {
         };
         let created = activation::create(&clients.ssm, &req, deadline).await?;
         out.changed = true;
-        tracing::info!(activation_id = %created.id, role = %role_name, "activation created");
+        tracing::debug!(activation_id = %created.id, role = %role_name, "activation created");
         out.set("activation_id", &created.id);
         match &self.out {
             Some(path) => {

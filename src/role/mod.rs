@@ -230,7 +230,7 @@ pub fn plan(spec: &RoleSpec, state: &RoleState, who: &CallerIdentity) -> RolePla
 
 pub async fn apply(iam: &aws_sdk_iam::Client, spec: &RoleSpec, plan: &RolePlan) -> Result<()> {
     for step in &plan.steps {
-        tracing::info!("{}", step.describe(&spec.name));
+        tracing::debug!("applying: {}", step.describe(&spec.name));
         match step {
             Step::Create { trust } => {
                 let tags = [(MANAGED_TAG.0.to_string(), MANAGED_TAG.1.to_string())];

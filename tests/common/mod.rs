@@ -14,6 +14,9 @@ use serde_json::Value;
 
 pub const ACCOUNT: &str = "123456789012";
 
+/// A throwaway RSA public key (2048 bits, base64 DER) for registering test nodes.
+pub const TEST_PUBLIC_KEY: &str = include_str!("../fixtures/node/public_key.b64");
+
 pub struct Emulator {
     child: Child,
     pub endpoint: String,
@@ -60,15 +63,26 @@ impl Emulator {
                 let _ = child.kill();
                 panic!("scripts/emulator exited before printing its exports (EMULATOR_LOG=1 shows why)");
             }
-            if let Some((k, v)) = line.trim().strip_prefix("export ").and_then(|l| l.split_once('=')) {
-                vars.insert(k.to_string(), v.trim_matches('\'').trim_matches('"').to_string());
+            if let Some((k, v)) = line
+                .trim()
+                .strip_prefix("export ")
+                .and_then(|l| l.split_once('='))
+            {
+                vars.insert(
+                    k.to_string(),
+                    v.trim_matches('\'').trim_matches('"').to_string(),
+                );
             }
         }
         std::thread::spawn(move || {
             let mut sink = String::new();
             let _ = stdout.read_to_string(&mut sink);
         });
-        let get = |k: &str| vars.get(k).cloned().unwrap_or_else(|| panic!("missing {k}"));
+        let get = |k: &str| {
+            vars.get(k)
+                .cloned()
+                .unwrap_or_else(|| panic!("missing {k}"))
+        };
         Emulator {
             endpoint: get("AWS_ENDPOINT_URL"),
             region: get("AWS_REGION"),
@@ -97,13 +111,22 @@ impl Emulator {
     }
 
     fn cli_as(&self, keys: &(String, String)) -> Cli {
+        for f in ["aws-config", "aws-credentials"] {
+            let p = self.root().join(f);
+            if !p.exists() {
+                std::fs::write(p, "").unwrap();
+            }
+        }
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_ecs-anywhere"));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.root())
             .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", self.root().join("no-aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.root().join("no-aws-credentials"))
+            .env("AWS_CONFIG_FILE", self.root().join("aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.root().join("aws-credentials"),
+            )
             .env("AWS_ENDPOINT_URL", &self.endpoint)
             .env("AWS_REGION", &self.region)
             .env("AWS_ACCESS_KEY_ID", &keys.0)
@@ -114,27 +137,94 @@ impl Emulator {
         Cli { cmd }
     }
 
-    fn http(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+    /// One HTTP/1.1 request to the emulator: (status, JSON body or null).
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, Value) {
         let addr = self.endpoint.trim_start_matches("http://");
         let mut stream = TcpStream::connect(addr).expect("connect to the emulator");
-        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let payload = body.map(|b| b.to_string()).unwrap_or_default();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
-            payload.len()
-        )
-        .unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        write!(stream, "{head}\r\n{body}").unwrap();
         let mut raw = String::new();
         stream.read_to_string(&mut raw).unwrap();
         let (head, body) = raw.split_once("\r\n\r\n").expect("HTTP response");
-        assert!(head.starts_with("HTTP/1.1 2") || head.starts_with("HTTP/1.0 2"), "{method} {path}: {head}");
-        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
             dechunk(body)
         } else {
             body.to_string()
         };
-        serde_json::from_str(&body).unwrap_or(Value::Null)
+        (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    }
+
+    fn http(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        let payload = body.map(|b| b.to_string()).unwrap_or_default();
+        let (status, doc) = self.request(
+            method,
+            path,
+            &[("Content-Type", "application/json")],
+            &payload,
+        );
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path}: {status} {doc}"
+        );
+        doc
+    }
+
+    /// An unsigned JSON 1.1 call, as the SSM agent makes `RegisterManagedInstance`.
+    pub fn unsigned_ssm(&self, operation: &str, body: Value) -> (u16, Value) {
+        let target = format!("AmazonSSM.{operation}");
+        self.request(
+            "POST",
+            "/",
+            &[
+                ("Content-Type", "application/x-amz-json-1.1"),
+                ("X-Amz-Target", &target),
+            ],
+            &body.to_string(),
+        )
+    }
+
+    /// Registers a node with an activation the way the SSM agent does; returns the status
+    /// and the `mi-` id or the error code.
+    pub fn register_node(&self, id: &str, code: &str) -> (u16, String) {
+        let (status, doc) = self.unsigned_ssm(
+            "RegisterManagedInstance",
+            serde_json::json!({
+                "ActivationId": id,
+                "ActivationCode": code,
+                "PublicKey": TEST_PUBLIC_KEY,
+                "PublicKeyType": "Rsa",
+                "Fingerprint": format!("fp-{}", std::process::id()),
+            }),
+        );
+        let text = doc["InstanceId"]
+            .as_str()
+            .or(doc["__type"].as_str())
+            .unwrap_or("")
+            .to_string();
+        (status, text)
     }
 
     pub fn get(&self, path: &str) -> Value {
@@ -154,11 +244,17 @@ impl Emulator {
     }
 
     pub fn faults(&self, rules: Value) {
-        self.post("/_emulator/faults", serde_json::json!({ "seed": 7, "rules": rules }));
+        self.post(
+            "/_emulator/faults",
+            serde_json::json!({ "seed": 7, "rules": rules }),
+        );
     }
 
     pub fn advance_clock(&self, seconds: u64) {
-        self.post("/_emulator/clock", serde_json::json!({ "advance": seconds }));
+        self.post(
+            "/_emulator/clock",
+            serde_json::json!({ "advance": seconds }),
+        );
     }
 
     /// An SDK configuration for the administrator, to look at or change AWS state the way
@@ -238,7 +334,13 @@ pub fn writes(ledger: &[Value]) -> Vec<String> {
     ledger
         .iter()
         .filter(|e| is_write(e))
-        .map(|e| format!("{}:{}", e["service"].as_str().unwrap_or(""), e["operation"].as_str().unwrap_or("")))
+        .map(|e| {
+            format!(
+                "{}:{}",
+                e["service"].as_str().unwrap_or(""),
+                e["operation"].as_str().unwrap_or("")
+            )
+        })
         .collect()
 }
 
