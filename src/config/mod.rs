@@ -7,7 +7,6 @@
 mod file;
 pub mod types;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use file::{ActivationSection, AwsSection, FileConfig, RoleSection};
@@ -23,26 +22,21 @@ pub const VENDOR_DROPIN_DIR: &str = "usr/lib/ecs-anywhere/config.d";
 /// Drop-ins from `/etc` and `/usr/lib` are ordered together by file name; an `/etc` drop-in
 /// masks the package's drop-in of the same name (the systemd convention).
 pub fn config_files(root: &Path, explicit: Option<&Path>) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    let mut dropins: BTreeMap<String, PathBuf> = BTreeMap::new();
-    let vendor = list_dropins(&root.join(VENDOR_DROPIN_DIR))?;
-    // Package defaults come first whatever their names, then the main file, then /etc drop-ins.
     let etc = list_dropins(&root.join(DROPIN_DIR))?;
-    for (name, path) in vendor {
-        if !etc.iter().any(|(n, _)| *n == name) {
-            files.push(path);
-        }
-    }
+    let masked = |name: &String| etc.iter().any(|(n, _)| n == name);
+    let mut files: Vec<PathBuf> = list_dropins(&root.join(VENDOR_DROPIN_DIR))?
+        .into_iter()
+        .filter(|(name, _)| !masked(name))
+        .map(|(_, path)| path)
+        .collect();
     match explicit {
-        Some(path) => {
-            if !path.is_file() {
-                return Err(Error::Usage(format!(
-                    "configuration file {} does not exist or is not a file",
-                    path.display()
-                )));
-            }
-            files.push(path.to_path_buf());
+        Some(path) if !path.is_file() => {
+            return Err(Error::Usage(format!(
+                "configuration file {} does not exist or is not a file",
+                path.display()
+            )));
         }
+        Some(path) => files.push(path.to_path_buf()),
         None => {
             let main = root.join(MAIN_FILE);
             if main.is_file() {
@@ -50,8 +44,7 @@ pub fn config_files(root: &Path, explicit: Option<&Path>) -> Result<Vec<PathBuf>
             }
         }
     }
-    dropins.extend(etc);
-    files.extend(dropins.into_values());
+    files.extend(etc.into_iter().map(|(_, path)| path));
     Ok(files)
 }
 
@@ -114,7 +107,7 @@ fn config_error(path: &Path, text: &str, e: toml::de::Error) -> Error {
 fn merge(into: &mut toml::Table, from: toml::Table) {
     for (key, value) in from {
         match (into.get_mut(&key), value) {
-            (Some(toml::Value::Table(a)), toml::Value::Table(b)) if key != "tags" => merge(a, b),
+            (Some(toml::Value::Table(a)), toml::Value::Table(b)) => merge(a, b),
             (_, value) => {
                 into.insert(key, value);
             }
