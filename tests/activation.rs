@@ -139,11 +139,7 @@ fn waits_out_iam_propagation_of_a_new_role() {
     let run = emu.cli().run(&["activation", "create", "--output", "json"]);
     run.assert_code(0);
     assert!(run.stderr.contains("IAM propagation"), "{}", run.stderr);
-    let attempts: Vec<Value> = emu
-        .ledger()
-        .into_iter()
-        .filter(|e| e["operation"] == "CreateActivation")
-        .collect();
+    let attempts: Vec<Value> = emu.calls("CreateActivation");
     assert!(attempts.len() >= 2, "{attempts:?}");
     assert_eq!(attempts[0]["error"], "ValidationException");
     assert_eq!(attempts.last().unwrap()["status"], 200);
@@ -162,12 +158,7 @@ fn gives_up_on_propagation_at_the_deadline() {
         run.error_line().contains("activation.propagation_timeout"),
         "{run:?}"
     );
-    let ok = emu
-        .ledger()
-        .iter()
-        .filter(|e| e["operation"] == "CreateActivation" && e["status"] == 200)
-        .count();
-    assert_eq!(ok, 0);
+    assert_eq!(emu.succeeded("CreateActivation"), 0);
 }
 
 #[test]
@@ -383,12 +374,7 @@ fn restricted_identity_cannot_create_but_can_list() {
     emu.cli_restricted()
         .run(&["activation", "list"])
         .assert_code(0);
-    let ok_creates = emu
-        .ledger()
-        .iter()
-        .filter(|e| e["operation"] == "CreateActivation" && e["status"] == 200)
-        .count();
-    assert_eq!(ok_creates, 0);
+    assert_eq!(emu.succeeded("CreateActivation"), 0);
 }
 
 #[test]
@@ -405,9 +391,8 @@ fn throttled_create_is_retried_by_the_sdk() {
     list.assert_code(0);
     assert_eq!(list.json()["activations"][0]["id"], id);
     let creates: Vec<_> = emu
-        .ledger()
-        .into_iter()
-        .filter(|e| e["operation"] == "CreateActivation")
+        .calls("CreateActivation")
+        .iter()
         .map(|e| e["status"].as_u64().unwrap())
         .collect();
     assert_eq!(creates, [400, 400, 200]);

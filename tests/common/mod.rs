@@ -243,6 +243,22 @@ impl Emulator {
         }
     }
 
+    /// The ledger entries for one operation, in order.
+    pub fn calls(&self, operation: &str) -> Vec<Value> {
+        self.ledger()
+            .into_iter()
+            .filter(|e| e["operation"] == operation)
+            .collect()
+    }
+
+    /// How many calls of `operation` succeeded.
+    pub fn succeeded(&self, operation: &str) -> usize {
+        self.calls(operation)
+            .iter()
+            .filter(|e| e["status"] == 200)
+            .count()
+    }
+
     pub fn faults(&self, rules: Value) {
         self.post(
             "/_emulator/faults",
