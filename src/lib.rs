@@ -8,5 +8,7 @@ pub mod error;
 pub mod host;
 pub mod logging;
 pub mod output;
+pub mod register;
 pub mod role;
 pub mod secret;
+pub mod state;

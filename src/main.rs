@@ -29,7 +29,13 @@ fn main() {
     let code = match result {
         Ok(outcome) => {
             print!("{}", outcome.render(format));
-            0
+            match &outcome.failure {
+                Some(err) => {
+                    eprintln!("error: {}", err.one_line());
+                    err.exit_code().code()
+                }
+                None => 0,
+            }
         }
         Err(err) => {
             if format == OutputFormat::Json {

@@ -17,6 +17,9 @@ pub struct Outcome {
     pub data: Map<String, Value>,
     /// The text rendering, printed after the list of actions.
     pub text: String,
+    /// A command that completed its report but found the host wanting (verification,
+    /// status) still exits non-zero: the report is printed, then this error.
+    pub failure: Option<Error>,
 }
 
 impl Outcome {
@@ -28,6 +31,7 @@ impl Outcome {
             actions: Vec::new(),
             data: Map::new(),
             text: String::new(),
+            failure: None,
         }
     }
 
@@ -44,6 +48,9 @@ impl Outcome {
         doc.insert("actions".into(), self.actions.clone().into());
         for (k, v) in &self.data {
             doc.insert(k.clone(), v.clone());
+        }
+        if let Some(err) = &self.failure {
+            doc.insert("error".into(), error_value(err));
         }
         Value::Object(doc)
     }
@@ -69,12 +76,14 @@ impl Outcome {
 
 /// The JSON document printed on stdout when a command fails under `--output json`.
 pub fn error_json(err: &Error) -> String {
-    let doc = serde_json::json!({
-        "error": {
-            "exit_code": err.exit_code().code(),
-            "kind": err.kind(),
-            "message": err.one_line(),
-        }
-    });
+    let doc = serde_json::json!({ "error": error_value(err) });
     format!("{doc}\n")
+}
+
+fn error_value(err: &Error) -> Value {
+    serde_json::json!({
+        "exit_code": err.exit_code().code(),
+        "kind": err.kind(),
+        "message": err.one_line(),
+    })
 }

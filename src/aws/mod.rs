@@ -1,6 +1,7 @@
 //! The AWS layer: the single place that builds the SDK configuration and clients, one file
 //! per service with thin calls that classify their errors, and the account identity.
 
+pub mod ecs;
 pub mod errors;
 pub mod iam;
 pub mod ssm;

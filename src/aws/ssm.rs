@@ -146,3 +146,71 @@ pub fn validate_activation_id(id: &str) -> Result<()> {
         )))
     }
 }
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ManagedInstance {
+    pub id: String,
+    pub ping_status: String,
+    pub iam_role: Option<String>,
+    pub activation_id: Option<String>,
+    pub name: Option<String>,
+    pub last_ping: Option<String>,
+}
+
+/// The managed instance as SSM sees it; `Ok(None)` when SSM does not know it (deregistered).
+pub async fn managed_instance(ssm: &Client, id: &str) -> Result<Option<ManagedInstance>> {
+    let filter = aws_sdk_ssm::types::InstanceInformationStringFilter::builder()
+        .key("InstanceIds")
+        .values(id)
+        .build()
+        .map_err(|e| Error::Other(format!("cannot build filter: {e}")))?;
+    let out = match ssm
+        .describe_instance_information()
+        .filters(filter)
+        .send()
+        .await
+    {
+        Ok(out) => out,
+        Err(e) if is_not_found(&e) => return Ok(None),
+        Err(e) => {
+            return Err(classify(
+                "ssm:DescribeInstanceInformation",
+                &format!("managed instance {id}"),
+                e,
+            ))
+        }
+    };
+    Ok(out
+        .instance_information_list()
+        .iter()
+        .find(|i| i.instance_id() == Some(id))
+        .map(|i| ManagedInstance {
+            id: id.to_string(),
+            ping_status: i
+                .ping_status()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default(),
+            iam_role: i.iam_role().map(str::to_string),
+            activation_id: i.activation_id().map(str::to_string),
+            name: i.name().map(str::to_string),
+            last_ping: i.last_ping_date_time().map(fmt_time),
+        }))
+}
+
+/// Deregisters a managed instance. `Ok(false)` when SSM did not know it.
+pub async fn deregister_managed_instance(ssm: &Client, id: &str) -> Result<bool> {
+    match ssm
+        .deregister_managed_instance()
+        .instance_id(id)
+        .send()
+        .await
+    {
+        Ok(_) => Ok(true),
+        Err(e) if is_not_found(&e) => Ok(false),
+        Err(e) => Err(classify(
+            "ssm:DeregisterManagedInstance",
+            &format!("managed instance {id}"),
+            e,
+        )),
+    }
+}

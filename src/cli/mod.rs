@@ -2,7 +2,11 @@
 //! share (resolved configuration, AWS clients).
 
 mod activation;
+mod deregister;
+mod preflight;
+mod register;
 mod role;
+mod status;
 
 use std::path::PathBuf;
 
@@ -98,6 +102,14 @@ pub enum Command {
     /// SSM hybrid activations that register hosts
     #[command(subcommand)]
     Activation(activation::ActivationCommand),
+    /// Register this host: SSM identity, ECS agent configuration, services, verification
+    Register(register::RegisterArgs),
+    /// Report the host's health (observe only); exit 5 when unhealthy
+    Status(status::StatusArgs),
+    /// Leave ECS and SSM: drain, deregister, stop the agents, remove their state
+    Deregister(deregister::DeregisterArgs),
+    /// Check whether this host can join ECS Anywhere; changes nothing
+    Preflight(preflight::PreflightArgs),
 }
 
 /// What every command gets: the resolved configuration and a way to reach AWS.
@@ -167,6 +179,10 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<Outcome> {
         match cli.command {
             Command::Role(cmd) => cmd.run(ctx).await,
             Command::Activation(cmd) => cmd.run(ctx).await,
+            Command::Register(cmd) => cmd.run(ctx).await,
+            Command::Status(cmd) => cmd.run(ctx).await,
+            Command::Deregister(cmd) => cmd.run(ctx).await,
+            Command::Preflight(cmd) => cmd.run(ctx).await,
         }
     })
 }

@@ -26,6 +26,27 @@ pub struct FileConfig {
     pub activation: ActivationSection,
     #[serde(default)]
     pub aws: AwsSection,
+    #[serde(default)]
+    pub host: HostSection,
+}
+
+/// How this host registers: the activation source and what the ECS agent is told.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSection {
+    /// An activation file written by `activation create --out`.
+    pub activation_file: Option<std::path::PathBuf>,
+    /// Name of the managed instance (default: the host name).
+    pub instance_name: Option<String>,
+    /// Custom attributes of the container instance (sent at first registration only).
+    pub attributes: Option<BTreeMap<String, String>>,
+    /// Tags of the container instance (sent at first registration only).
+    pub container_instance_tags: Option<BTreeMap<String, String>>,
+    pub enable_gpu: Option<bool>,
+    /// ECS endpoint override for the agent (`ECS_BACKEND_HOST`).
+    pub ecs_endpoint: Option<String>,
+    /// How long verification waits for the agent to register and connect.
+    pub wait: Option<HumanDuration>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

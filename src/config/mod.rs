@@ -9,7 +9,7 @@ pub mod types;
 
 use std::path::{Path, PathBuf};
 
-pub use file::{ActivationSection, AwsSection, FileConfig, RoleSection};
+pub use file::{ActivationSection, AwsSection, FileConfig, HostSection, RoleSection};
 
 use crate::error::{Error, Result};
 

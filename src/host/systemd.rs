@@ -1,0 +1,90 @@
+//! The service manager, behind a trait so the workflow can be unit-tested with a fake and
+//! run for real (`systemctl`) on a host.
+
+use std::process::Command;
+
+use crate::error::{Error, Result};
+
+pub const SSM_UNIT: &str = "amazon-ssm-agent.service";
+pub const SSM_SNAP_UNIT: &str = "snap.amazon-ssm-agent.amazon-ssm-agent.service";
+pub const ECS_UNIT: &str = "ecs.service";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct UnitState {
+    pub installed: bool,
+    pub enabled: bool,
+    pub active: bool,
+    pub failed: bool,
+}
+
+pub trait ServiceManager {
+    fn state(&self, unit: &str) -> Result<UnitState>;
+    fn enable_and_start(&self, unit: &str) -> Result<()>;
+    fn restart(&self, unit: &str) -> Result<()>;
+    fn stop(&self, unit: &str) -> Result<()>;
+    fn disable_and_stop(&self, unit: &str) -> Result<()>;
+}
+
+/// `systemctl` on the running system.
+pub struct Systemctl;
+
+impl Systemctl {
+    fn query(&self, args: &[&str]) -> Result<String> {
+        let out = Command::new("systemctl")
+            .args(args)
+            .output()
+            .map_err(|e| Error::Unsupported(format!("cannot run systemctl: {e}")))?;
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    fn act(&self, args: &[&str]) -> Result<()> {
+        tracing::debug!(?args, "systemctl");
+        let out = Command::new("systemctl")
+            .args(args)
+            .output()
+            .map_err(|e| Error::Unsupported(format!("cannot run systemctl: {e}")))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        Err(Error::Other(format!(
+            "systemctl {} failed: {}; see `journalctl -u {}`",
+            args.join(" "),
+            stderr.trim().replace('\n', " "),
+            args.last().unwrap_or(&"")
+        )))
+    }
+}
+
+impl ServiceManager for Systemctl {
+    fn state(&self, unit: &str) -> Result<UnitState> {
+        let load = self.query(&["show", "--property=LoadState", "--value", unit])?;
+        let enabled = self.query(&["is-enabled", unit])?;
+        let active = self.query(&["is-active", unit])?;
+        Ok(UnitState {
+            installed: load == "loaded",
+            enabled: matches!(
+                enabled.as_str(),
+                "enabled" | "enabled-runtime" | "static" | "alias"
+            ),
+            active: active == "active" || active == "activating" || active == "reloading",
+            failed: active == "failed",
+        })
+    }
+
+    fn enable_and_start(&self, unit: &str) -> Result<()> {
+        self.act(&["enable", "--now", unit])
+    }
+
+    fn restart(&self, unit: &str) -> Result<()> {
+        self.act(&["restart", unit])
+    }
+
+    fn stop(&self, unit: &str) -> Result<()> {
+        self.act(&["stop", unit])
+    }
+
+    fn disable_and_stop(&self, unit: &str) -> Result<()> {
+        self.act(&["disable", "--now", unit])
+    }
+}
