@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod testhost;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -290,6 +292,19 @@ impl Emulator {
                 .credentials_provider(creds)
                 .load(),
         )
+    }
+
+    /// The emulator's port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.endpoint.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    pub fn ecs(&self) -> aws_sdk_ecs::Client {
+        aws_sdk_ecs::Client::new(&self.sdk())
+    }
+
+    pub fn create_cluster(&self, name: &str) {
+        block_on(self.ecs().create_cluster().cluster_name(name).send()).unwrap();
     }
 
     pub fn iam(&self) -> aws_sdk_iam::Client {
