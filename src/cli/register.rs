@@ -243,7 +243,8 @@ impl RegisterArgs {
             introspection: INTROSPECTION.to_string(),
         };
         must_support(&host, &req)?;
-        let _lock = lock::acquire(&paths.lock_file(), Duration::from_secs(60))?;
+        let run_lock = lock::acquire(&paths.lock_file(), Duration::from_secs(300))?;
+        run_lock.share_with_children()?;
 
         let mut settings = ctx.aws_settings();
         settings.region = Some(req.region.clone());
@@ -295,7 +296,15 @@ impl RegisterArgs {
             introspection: &host.introspection,
             wait: req.wait,
         };
-        let v = verify::verify(&expect, Some(&clients)).await;
+        let mut v = verify::verify_local(&expect).await;
+        // The SDK reads the shared credentials file once; after a registration the SSM agent
+        // has written the node's credentials there since, so look again for the remote checks.
+        let clients = if steps.contains(&register::Step::RegisterSsm) {
+            Clients::new(&crate::aws::sdk_config(&settings).await?)
+        } else {
+            clients
+        };
+        verify::verify_remote(&expect, Some(&clients), &mut v).await;
         out.set("container_instance_arn", &v.container_instance_arn);
         out.set("checks", &v.checks);
         out.text = render_checks(&v.checks);

@@ -11,7 +11,20 @@ use nix::fcntl::{Flock, FlockArg};
 use crate::error::{Error, Result};
 
 pub struct RunLock {
-    _lock: Flock<File>,
+    lock: Flock<File>,
+}
+
+impl RunLock {
+    /// Lets child processes inherit the lock, so a child that outlives a killed run (the SSM
+    /// agent's `-register`) still holds it and the next run waits for it to finish.
+    pub fn share_with_children(&self) -> Result<()> {
+        nix::fcntl::fcntl(
+            &*self.lock,
+            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()),
+        )
+        .map(|_| ())
+        .map_err(|e| Error::Other(format!("cannot share the run lock: {e}")))
+    }
 }
 
 pub fn acquire(path: &Path, wait: Duration) -> Result<RunLock> {
@@ -28,15 +41,17 @@ pub fn acquire(path: &Path, wait: Duration) -> Result<RunLock> {
             .open(path)
             .map_err(|e| Error::io(path, e))?;
         match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-            Ok(lock) => return Ok(RunLock { _lock: lock }),
+            Ok(lock) => return Ok(RunLock { lock }),
             Err((_, nix::errno::Errno::EWOULDBLOCK)) if started.elapsed() < wait => {
                 std::thread::sleep(Duration::from_millis(250));
             }
-            Err((_, nix::errno::Errno::EWOULDBLOCK)) => return Err(Error::Other(format!(
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+                return Err(Error::Other(format!(
                 "another ecs-anywhere run holds {} (waited {}s); try again when it has finished",
                 path.display(),
                 wait.as_secs()
-            ))),
+            )))
+            }
             Err((_, e)) => return Err(Error::io(path, e.into())),
         }
     }

@@ -116,9 +116,16 @@ impl SsmAgentCli for SsmAgent {
         let bin = self
             .binary()
             .ok_or_else(|| RegisterFailure::Other("amazon-ssm-agent is not installed".into()))?;
+        // The agent's output goes to an unlinked file, not a pipe: if this process is killed
+        // mid-registration, the agent must not die of SIGPIPE between registering with SSM
+        // and writing its files, which would leave an identity nobody holds.
+        let spawn_err = |e: std::io::Error| {
+            RegisterFailure::Other(format!("cannot run {}: {e}", bin.display()))
+        };
+        let mut log = tempfile_in(&self.paths.under("/run")).map_err(spawn_err)?;
         // The agent's CLI takes the code only as an argument; it is visible in the process
         // list for the second the registration takes, to root's processes only.
-        let out = Command::new(&bin)
+        let status = Command::new(&bin)
             .args([
                 "-register",
                 "-code",
@@ -130,17 +137,19 @@ impl SsmAgentCli for SsmAgent {
                 "-y",
             ])
             .stdin(Stdio::null())
-            .output()
-            .map_err(|e| RegisterFailure::Other(format!("cannot run {}: {e}", bin.display())))?;
-        if out.status.success() {
+            .stdout(log.try_clone().map_err(spawn_err)?)
+            .stderr(log.try_clone().map_err(spawn_err)?)
+            .status()
+            .map_err(spawn_err)?;
+        if status.success() {
             return Ok(());
         }
-        let text = format!(
-            "{} {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-        .replace(code.expose(), "[redacted]");
+        let code_of = status.code().unwrap_or(-1);
+        let mut raw = String::new();
+        use std::io::{Read, Seek};
+        let _ = log.rewind();
+        let _ = log.read_to_string(&mut raw);
+        let text = raw.replace(code.expose(), "[redacted]");
         for name in [
             "InvalidActivation",
             "ActivationExpired",
@@ -153,10 +162,21 @@ impl SsmAgentCli for SsmAgent {
         let summary: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         Err(RegisterFailure::Other(format!(
             "amazon-ssm-agent -register exited with {}: {}",
-            out.status.code().unwrap_or(-1),
+            code_of,
             summary.chars().take(400).collect::<String>()
         )))
     }
+}
+
+/// An anonymous file (O_TMPFILE) in `dir`: never visible by name, gone when closed.
+fn tempfile_in(dir: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .mode(0o600)
+        .custom_flags(nix::libc::O_TMPFILE)
+        .open(dir)
 }
 
 fn is_executable(p: &Path) -> bool {

@@ -70,17 +70,30 @@ pub struct Expect<'a> {
 }
 
 pub async fn verify(expect: &Expect<'_>, clients: Option<&Clients>) -> Verification {
+    let mut v = verify_local(expect).await;
+    verify_remote(expect, clients, &mut v).await;
+    v
+}
+
+/// The local check alone (the agent's introspection), polling until `expect.wait`.
+pub async fn verify_local(expect: &Expect<'_>) -> Verification {
     let deadline = Instant::now() + expect.wait;
     let mut v = Verification::default();
     v.checks
         .push(local(expect, deadline, &mut v.container_instance_arn).await);
+    v
+}
+
+/// The remote checks, after the local one: they compare against the ARN it found.
+pub async fn verify_remote(expect: &Expect<'_>, clients: Option<&Clients>, v: &mut Verification) {
+    let deadline = Instant::now() + expect.wait;
     let Some(mi) = expect.managed_instance_id else {
         v.checks.push(Check::new(
             "ecs_remote",
             Verdict::Fail,
             "the host has no SSM identity",
         ));
-        return v;
+        return;
     };
     let Some(clients) = clients else {
         v.checks.push(Check::new(
@@ -93,13 +106,12 @@ pub async fn verify(expect: &Expect<'_>, clients: Option<&Clients>) -> Verificat
             Verdict::Skipped,
             "no AWS configuration",
         ));
-        return v;
+        return;
     };
     v.checks
         .push(remote_ecs(expect, mi, clients, deadline, &v.container_instance_arn).await);
     v.checks
         .push(remote_ssm(expect, mi, clients, deadline).await);
-    v
 }
 
 async fn local(expect: &Expect<'_>, deadline: Instant, arn: &mut Option<String>) -> Check {
