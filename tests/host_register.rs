@@ -726,3 +726,137 @@ fn a_host_in_another_cluster_moves_only_when_asked() {
         "a move must keep the SSM identity"
     );
 }
+
+#[test]
+fn unsupported_hosts_exit_6_with_the_reason() {
+    let mut rig = Rig::new();
+    rig.emu.create_cluster("prod");
+    let act = rig.activation("1", &[]);
+    // A host without the agents.
+    let bare = TestHost::start("bare", &[rig.emu.port()]);
+    bare.install(
+        Path::new(env!("CARGO_BIN_EXE_ecs-anywhere")),
+        BIN_IN_HOST,
+        0o755,
+    );
+    rig.hosts.push(bare);
+    rig.give_activation(0, &act);
+    let run = rig.register(0);
+    run.assert_code(6);
+    assert!(
+        run.error_line()
+            .contains("amazon-ssm-agent is not installed"),
+        "{run:?}"
+    );
+
+    // Not root.
+    let h = rig.host("notroot");
+    rig.give_activation(h, &act);
+    let mut argv = vec!["runuser", "-u", "nobody", "--", BIN_IN_HOST];
+    let args = rig.register_args();
+    argv.extend(args.iter().map(String::as_str));
+    let out = rig.hosts[h].exec(&argv);
+    assert_eq!(out.status.code(), Some(6), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("must run as root"));
+    assert!(rig.managed_instances().is_empty());
+}
+
+#[test]
+fn no_systemd_exits_6() {
+    let emu = Emulator::start();
+    let code = emu.root().join("code");
+    std::fs::write(&code, "abcdefghijklmnopqrstuv\n").unwrap();
+    let run = emu.cli().run(&[
+        "register",
+        "--cluster",
+        "prod",
+        "--activation-id",
+        "1b2c3d4e-0000-1111-2222-333344445555",
+        "--activation-code-file",
+        code.to_str().unwrap(),
+    ]);
+    run.assert_code(6);
+    assert!(!run.stderr.contains("abcdefghijklmnopqrstuv"));
+    assert!(emu.ledger().is_empty());
+}
+
+#[test]
+fn preflight_reports_pass_warn_and_fail_per_check() {
+    let mut rig = Rig::new();
+    let h = rig.host("preflight");
+    let results = |run: &Run| -> Vec<(String, String)> {
+        run.json()["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap().to_string(),
+                    c["result"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let run = rig.run(h, &["preflight", "--output", "json"]);
+    run.assert_code(0);
+    let got = results(&run);
+    for (name, want) in [
+        ("root", "pass"),
+        ("systemd", "pass"),
+        ("architecture", "pass"),
+        ("os", "pass"),
+        ("ssm_agent", "pass"),
+        ("ecs_agent", "pass"),
+        ("docker", "warn"),
+        ("credentials", "pass"),
+        ("ssm_endpoint", "pass"),
+        ("ecs_endpoint", "pass"),
+        ("clock", "pass"),
+    ] {
+        assert!(
+            got.contains(&(name.to_string(), want.to_string())),
+            "{name} {want}: {got:?}"
+        );
+    }
+    write(
+        &rig.hosts[h],
+        "/etc/ecs/ecs.config",
+        "AWS_ACCESS_KEY_ID=AKIAEXAMPLE\nAWS_SECRET_ACCESS_KEY=x\n",
+    );
+    rig.hosts[h].cut();
+    let run = rig.run(h, &["preflight", "--output", "json"]);
+    run.assert_code(6);
+    let got = results(&run);
+    for name in ["credentials", "ssm_endpoint", "ecs_endpoint"] {
+        assert!(
+            got.contains(&(name.to_string(), "fail".to_string())),
+            "{name}: {got:?}"
+        );
+    }
+    assert!(run.error_line().contains("AWS_ACCESS_KEY_ID"), "{run:?}");
+}
+
+#[test]
+fn a_terminal_ecs_agent_error_fails_verification_with_the_hint() {
+    let mut rig = Rig::new();
+    // No cluster, and no credentials on the host to check for it first: the agent finds out.
+    let h = rig.host("terminal");
+    let act = rig.activation("1", &[]);
+    rig.give_activation(h, &act);
+    let mut args = rig.register_args();
+    let wait = args.iter().position(|a| a == "--wait").unwrap();
+    args[wait + 1] = "8s".into();
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = rig.run(h, &argv);
+    run.assert_code(5);
+    let line = run.error_line();
+    assert!(
+        line.contains("ecs_local") && line.contains("exit 5"),
+        "{line}"
+    );
+    assert!(run.json()["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "ecs_local" && c["result"] == "fail"));
+}

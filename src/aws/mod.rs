@@ -50,6 +50,27 @@ impl Default for AwsSettings {
 /// SDK upgrade cannot silently change retries, timeouts or proxy handling in the field; this
 /// version reads `HTTPS_PROXY`/`NO_PROXY` from the environment.
 pub async fn sdk_config(settings: &AwsSettings) -> Result<SdkConfig> {
+    finish(loader(settings).load().await)
+}
+
+/// The same configuration with a made-up key, for probes that only need an answer
+/// (reachability, the server's clock) whoever we are: AWS refuses the key, and the refusal
+/// is the answer. (Unsigned requests are not sent at all by the SDK for SigV4 services.)
+pub async fn sdk_config_probe(settings: &AwsSettings) -> Result<SdkConfig> {
+    let probe = aws_credential_types::Credentials::from_keys("ECSANYWHEREPROBE", "probe", None);
+    finish(loader(settings).credentials_provider(probe).load().await)
+}
+
+fn finish(config: SdkConfig) -> Result<SdkConfig> {
+    if config.region().is_none() {
+        return Err(Error::Usage(
+            "no AWS region: pass --region, set ECS_ANYWHERE_REGION or AWS_REGION, or set `region` in the config file".into(),
+        ));
+    }
+    Ok(config)
+}
+
+fn loader(settings: &AwsSettings) -> aws_config::ConfigLoader {
     let retry = RetryConfig::standard()
         .with_max_attempts(settings.max_attempts.max(1))
         .with_initial_backoff(Duration::from_millis(200))
@@ -80,13 +101,7 @@ pub async fn sdk_config(settings: &AwsSettings) -> Result<SdkConfig> {
     if let Some(url) = &settings.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    let config = loader.load().await;
-    if config.region().is_none() {
-        return Err(Error::Usage(
-            "no AWS region: pass --region, set ECS_ANYWHERE_REGION or AWS_REGION, or set `region` in the config file".into(),
-        ));
-    }
-    Ok(config)
+    loader
 }
 
 /// The service clients, built once per run from the same configuration.

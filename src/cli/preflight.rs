@@ -192,10 +192,11 @@ impl PreflightArgs {
         Ok(o)
     }
 
-    /// Reachability of the SSM and ECS endpoints, and the clock against AWS's. Any answer,
-    /// even a refusal, proves the endpoint is reachable and carries a `Date` header.
+    /// Reachability of the SSM and ECS endpoints, and the clock against AWS's. The probes use
+    /// a made-up key: any answer, even a refusal, proves the endpoint is reachable and carries
+    /// a `Date` header, and no credentials are needed.
     async fn remote(&self, ctx: &Context) -> Vec<Finding> {
-        let config = match crate::aws::sdk_config(&ctx.aws_settings()).await {
+        let config = match crate::aws::sdk_config_probe(&ctx.aws_settings()).await {
             Ok(c) => c,
             Err(e) => {
                 return vec![f(

@@ -230,8 +230,9 @@ impl RegisterArgs {
     }
 
     pub async fn run(self, ctx: &Context) -> Result<Outcome> {
-        let req = self.request(ctx)?;
         let paths = HostPaths::new(&ctx.global.root);
+        must_be_root_under_systemd(&paths)?;
+        let req = self.request(ctx)?;
         let services = Systemctl;
         let agent = SsmAgent {
             paths: paths.clone(),
@@ -316,11 +317,13 @@ impl RegisterArgs {
         }
         state.save(&paths)?;
         if let Some(first) = failed.first() {
+            // Debian's ecs.service restarts the agent even after a terminal exit 5, so the
+            // exit status says more than the unit's state.
             let unit = services.state(ECS_UNIT).ok();
-            let hint = if unit.is_some_and(|u| u.failed) {
-                "; ecs.service has failed: see `journalctl -u ecs`"
-            } else {
-                ""
+            let hint = match unit {
+                Some(u) if u.exit_status == 5 => "; the ECS agent stopped with a terminal error (exit 5: missing cluster, access denied, or a cluster mismatch in agent.db): see `journalctl -u ecs`",
+                Some(u) if u.failed => "; ecs.service has failed: see `journalctl -u ecs`",
+                _ => "",
             };
             out.failure = Some(Error::Verification(format!(
                 "registration not verified: {}: {}{hint}",
@@ -345,18 +348,24 @@ pub fn render_checks(checks: &[verify::Check]) -> String {
         .collect()
 }
 
-/// What registration cannot do without: root, systemd, the agents.
-fn must_support(host: &Host, req: &Request) -> Result<()> {
+/// Checked before reading anything: a user without root would only meet confusing
+/// permission errors on the activation file and the agents' files.
+fn must_be_root_under_systemd(paths: &HostPaths) -> Result<()> {
     if !nix::unistd::geteuid().is_root() {
         return Err(Error::Unsupported(
             "register must run as root (it manages services and /var/lib/amazon)".into(),
         ));
     }
-    if !host.paths.systemd_runtime().is_dir() {
+    if !paths.systemd_runtime().is_dir() {
         return Err(Error::Unsupported(
             "systemd is not running as the init system; ECS Anywhere needs systemd".into(),
         ));
     }
+    Ok(())
+}
+
+/// What registration cannot do without: the agents.
+fn must_support(host: &Host, req: &Request) -> Result<()> {
     if !matches!(req.activation, ActivationSource::Skip) && host.agent.binary().is_none() {
         return Err(Error::Unsupported(
             "amazon-ssm-agent is not installed; install it (deb, rpm or snap) and run again".into(),

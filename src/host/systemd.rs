@@ -15,6 +15,8 @@ pub struct UnitState {
     pub enabled: bool,
     pub active: bool,
     pub failed: bool,
+    /// Exit status of the main process's last run (0 when it has not exited).
+    pub exit_status: i32,
 }
 
 pub trait ServiceManager {
@@ -61,7 +63,12 @@ impl ServiceManager for Systemctl {
         let load = self.query(&["show", "--property=LoadState", "--value", unit])?;
         let enabled = self.query(&["is-enabled", unit])?;
         let active = self.query(&["is-active", unit])?;
+        let exit_status = self
+            .query(&["show", "--property=ExecMainStatus", "--value", unit])?
+            .parse()
+            .unwrap_or(0);
         Ok(UnitState {
+            exit_status,
             installed: load == "loaded",
             enabled: matches!(
                 enabled.as_str(),

@@ -451,3 +451,156 @@ async fn mint(req: &Request, host: &Host<'_>, aws: &Aws<'_>) -> Result<(String, 
     .await?;
     Ok((created.id, created.code))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req() -> Request {
+        Request {
+            cluster: "prod".into(),
+            region: "us-east-1".into(),
+            activation: ActivationSource::Given {
+                id: "1b2c3d4e-0000-1111-2222-333344445555".into(),
+                code: Secret::new("abcdefghijklmnopqrst"),
+                region: None,
+            },
+            instance_name: "web-1".into(),
+            role_name: "ecsAnywhereRole".into(),
+            policy: PolicyMode::Managed,
+            attributes: BTreeMap::from([("rack".to_string(), "4".to_string())]),
+            tags: BTreeMap::new(),
+            enable_gpu: false,
+            ecs_endpoint: None,
+            no_start: false,
+            move_cluster: false,
+            create_cluster: false,
+            wait: Duration::from_secs(1),
+            dry_run: false,
+        }
+    }
+
+    fn fresh() -> Observed {
+        let off = UnitState {
+            installed: true,
+            enabled: false,
+            active: false,
+            failed: false,
+            exit_status: 0,
+        };
+        Observed {
+            registration: None,
+            ecs_config: EnvFile::default(),
+            agent_db: None,
+            ssm_unit: SSM_UNIT,
+            ssm: off,
+            ecs: off,
+            state: HostState::default(),
+            cluster_exists: None,
+        }
+    }
+
+    fn converged(req: &Request) -> Observed {
+        let on = UnitState {
+            installed: true,
+            enabled: true,
+            active: true,
+            failed: false,
+            exit_status: 0,
+        };
+        Observed {
+            registration: Some(Registration {
+                managed_instance_id: "mi-0123456789abcdef0".into(),
+                region: "us-east-1".into(),
+            }),
+            ecs_config: desired_ecs_config(req, &EnvFile::default()).unwrap(),
+            ssm: on,
+            ecs: on,
+            ..fresh()
+        }
+    }
+
+    #[test]
+    fn a_fresh_host_registers_configures_then_starts() {
+        let r = req();
+        let steps = plan(&r, &fresh()).unwrap();
+        let names: Vec<String> = steps.iter().map(|s| format!("{s:?}")).collect();
+        assert_eq!(steps[0], Step::RegisterSsm, "{names:?}");
+        assert_eq!(steps[1], Step::StartSsmAgent);
+        assert!(
+            matches!(&steps[2], Step::WriteEcsConfig(t) if t.contains("ECS_INSTANCE_ATTRIBUTES={\"rack\":\"4\"}"))
+        );
+        // The attributes are on disk before the agent first starts.
+        assert_eq!(steps[3], Step::StartEcs);
+        assert_eq!(steps.len(), 4);
+    }
+
+    #[test]
+    fn a_converged_host_plans_nothing() {
+        let r = req();
+        assert_eq!(plan(&r, &converged(&r)).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn another_cluster_is_refused_unless_moving() {
+        let mut r = req();
+        let mut obs = converged(&r);
+        r.cluster = "dev".into();
+        let err = plan(&r, &obs).unwrap_err();
+        assert_eq!(err.exit_code().code(), 2);
+        assert!(err.to_string().contains("--move-cluster"));
+        r.move_cluster = true;
+        obs.agent_db = Some(ecs_agent::AgentState {
+            cluster: Some("prod".into()),
+            container_instance_arn: Some("arn:old".into()),
+        });
+        let steps = plan(&r, &obs).unwrap();
+        assert_eq!(
+            steps,
+            vec![
+                Step::StopEcsForMove {
+                    from: "prod".into()
+                },
+                Step::DeregisterOldContainerInstance {
+                    cluster: "prod".into(),
+                    arn: "arn:old".into()
+                },
+                Step::ResetAgentState,
+                Step::WriteEcsConfig(desired_ecs_config(&r, &obs.ecs_config).unwrap().render()),
+                Step::StartEcs,
+            ]
+        );
+    }
+
+    #[test]
+    fn minting_cleans_up_and_missing_clusters_need_consent() {
+        let mut r = req();
+        r.activation = ActivationSource::Mint;
+        let mut obs = fresh();
+        obs.state.pending_activation = Some("1b2c3d4e-0000-1111-2222-333344445555".into());
+        let steps = plan(&r, &obs).unwrap();
+        assert!(matches!(steps[0], Step::DeleteLeftoverActivation(_)));
+        assert_eq!(&steps[1..3], &[Step::EnsureRole, Step::MintActivation]);
+        assert_eq!(steps.last(), Some(&Step::DeleteMintedActivation));
+        obs.cluster_exists = Some(false);
+        assert!(plan(&r, &obs)
+            .unwrap_err()
+            .to_string()
+            .contains("--create-cluster"));
+        r.create_cluster = true;
+        assert!(plan(&r, &obs).unwrap().contains(&Step::CreateCluster));
+    }
+
+    #[test]
+    fn skip_registration_needs_an_identity_and_regions_must_match() {
+        let mut r = req();
+        r.activation = ActivationSource::Skip;
+        assert_eq!(plan(&r, &fresh()).unwrap_err().exit_code().code(), 6);
+        let mut obs = converged(&r);
+        obs.registration.as_mut().unwrap().region = "eu-west-1".into();
+        assert!(plan(&r, &obs)
+            .unwrap_err()
+            .to_string()
+            .contains("deregister"));
+    }
+}
