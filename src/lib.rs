@@ -8,6 +8,7 @@ pub mod error;
 pub mod host;
 pub mod logging;
 pub mod output;
+pub mod reconcile;
 pub mod register;
 pub mod role;
 pub mod secret;

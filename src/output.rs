@@ -20,6 +20,8 @@ pub struct Outcome {
     /// A command that completed its report but found the host wanting (verification,
     /// status) still exits non-zero: the report is printed, then this error.
     pub failure: Option<Error>,
+    /// Printed as is in every output format (generated man pages, completions).
+    pub raw: Option<String>,
 }
 
 impl Outcome {
@@ -32,6 +34,7 @@ impl Outcome {
             data: Map::new(),
             text: String::new(),
             failure: None,
+            raw: None,
         }
     }
 
@@ -56,6 +59,9 @@ impl Outcome {
     }
 
     pub fn render(&self, format: OutputFormat) -> String {
+        if let Some(raw) = &self.raw {
+            return raw.clone();
+        }
         match format {
             OutputFormat::Json => format!("{}\n", self.to_json()),
             OutputFormat::Text => {

@@ -3,7 +3,9 @@
 
 mod activation;
 mod deregister;
+mod generate;
 mod preflight;
+mod reconcile;
 mod register;
 mod role;
 mod status;
@@ -104,12 +106,17 @@ pub enum Command {
     Activation(activation::ActivationCommand),
     /// Register this host: SSM identity, ECS agent configuration, services, verification
     Register(register::RegisterArgs),
+    /// One pass that keeps the host registered and heals drift (what the systemd timer runs)
+    Reconcile(reconcile::ReconcileArgs),
     /// Report the host's health (observe only); exit 5 when unhealthy
     Status(status::StatusArgs),
     /// Leave ECS and SSM: drain, deregister, stop the agents, remove their state
     Deregister(deregister::DeregisterArgs),
     /// Check whether this host can join ECS Anywhere; changes nothing
     Preflight(preflight::PreflightArgs),
+    /// Print the man page or a shell completion script (for packaging)
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 /// What every command gets: the resolved configuration and a way to reach AWS.
@@ -181,8 +188,10 @@ pub fn run(cli: Cli, ctx: &Context) -> Result<Outcome> {
             Command::Activation(cmd) => cmd.run(ctx).await,
             Command::Register(cmd) => cmd.run(ctx).await,
             Command::Status(cmd) => cmd.run(ctx).await,
+            Command::Reconcile(cmd) => cmd.run(ctx).await,
             Command::Deregister(cmd) => cmd.run(ctx).await,
             Command::Preflight(cmd) => cmd.run(ctx).await,
+            Command::Generate(cmd) => cmd.run(),
         }
     })
 }

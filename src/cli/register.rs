@@ -16,7 +16,7 @@ use crate::host::ecs_agent::INTROSPECTION;
 use crate::host::lock;
 use crate::host::paths::HostPaths;
 use crate::host::ssm_agent::SsmAgent;
-use crate::host::systemd::{ServiceManager, Systemctl, ECS_UNIT};
+use crate::host::systemd::{Systemctl, ECS_UNIT};
 use crate::output::Outcome;
 use crate::register::source::{self, ActivationSource};
 use crate::register::verify::{self, Expect, Verdict};
@@ -156,7 +156,7 @@ impl RegisterArgs {
         }
     }
 
-    fn request(&self, ctx: &Context) -> Result<Request> {
+    pub(crate) fn request(&self, ctx: &Context) -> Result<Request> {
         let cluster = ctx.cluster(self.cluster.as_deref()).ok_or_else(|| {
             Error::Usage("no cluster: pass --cluster or set `cluster` in the config file".into())
         })?;
@@ -218,7 +218,7 @@ impl RegisterArgs {
             enable_gpu: self.enable_gpu || host.enable_gpu.unwrap_or(false),
             ecs_endpoint,
             no_start: self.no_start,
-            move_cluster: self.move_cluster,
+            move_cluster: self.move_cluster || host.move_cluster.unwrap_or(false),
             create_cluster: self.create_cluster,
             wait: self
                 .wait
@@ -246,92 +246,119 @@ impl RegisterArgs {
         must_support(&host, &req)?;
         let run_lock = lock::acquire(&paths.lock_file(), Duration::from_secs(300))?;
         run_lock.share_with_children()?;
+        converge(ctx, &req, &host, Mode::Register).await
+    }
+}
 
-        let mut settings = ctx.aws_settings();
-        settings.region = Some(req.region.clone());
-        let clients = Clients::new(&crate::aws::sdk_config(&settings).await?);
+/// `register` converges to what was asked; `reconcile` also looks for what went wrong since
+/// (a dead identity, stale credentials, a lost container instance) and heals it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Register,
+    Reconcile,
+}
 
-        let mut obs = register::observe(&host)?;
-        obs.cluster_exists = match ecs::cluster_exists(&clients.ecs, &req.cluster).await {
-            Ok(b) => Some(b),
-            Err(e @ (Error::AccessDenied { .. } | Error::Credentials(_))) => {
-                tracing::debug!("cannot check the cluster: {}", e.one_line());
-                None
-            }
-            Err(e) => return Err(e),
-        };
-        let steps = register::plan(&req, &obs)?;
-        let mut out = Outcome::new("register", req.dry_run);
-        out.actions = steps
-            .iter()
-            .map(|s| s.describe(&req, obs.ssm_unit))
-            .collect();
-        out.set("cluster", &req.cluster);
-        out.set("region", &req.region);
-        if req.dry_run {
-            out.set(
-                "managed_instance_id",
-                obs.registration.as_ref().map(|r| &r.managed_instance_id),
-            );
-            return Ok(out);
-        }
-        let applied =
-            register::apply(&req, &host, &obs, &steps, &Aws { clients: &clients }).await?;
-        out.changed = !steps.is_empty();
-        out.set("managed_instance_id", &applied.managed_instance_id);
+/// Observe, plan, apply, verify: the one path shared by `register` and `reconcile`.
+pub(crate) async fn converge(
+    ctx: &Context,
+    req: &Request,
+    host: &Host<'_>,
+    mode: Mode,
+) -> Result<Outcome> {
+    let paths = host.paths.clone();
+    let services = host.services;
+    let req = req.clone();
+    let mut settings = ctx.aws_settings();
+    settings.region = Some(req.region.clone());
+    let clients = Clients::new(&crate::aws::sdk_config(&settings).await?);
 
-        if req.no_start {
-            out.set(
-                "verification",
-                serde_json::json!({"checks": [], "skipped": "--no-start"}),
-            );
-            out.text = "registered; the ECS agent was not started (--no-start)\n".into();
-            return Ok(out);
+    let mut obs = register::observe(host)?;
+    obs.cluster_exists = match ecs::cluster_exists(&clients.ecs, &req.cluster).await {
+        Ok(b) => Some(b),
+        Err(e @ (Error::AccessDenied { .. } | Error::Credentials(_))) => {
+            tracing::debug!("cannot check the cluster: {}", e.one_line());
+            None
         }
-        let expect = Expect {
-            cluster: &req.cluster,
-            managed_instance_id: applied.managed_instance_id.as_deref(),
-            // Only a minted activation tells us the role; a given one carries its own.
-            role_name: matches!(req.activation, ActivationSource::Mint)
-                .then_some(req.role_name.as_str()),
-            introspection: &host.introspection,
-            wait: req.wait,
-        };
-        let mut v = verify::verify_local(&expect).await;
-        // The SDK reads the shared credentials file once; after a registration the SSM agent
-        // has written the node's credentials there since, so look again for the remote checks.
-        let clients = if steps.contains(&register::Step::RegisterSsm) {
-            Clients::new(&crate::aws::sdk_config(&settings).await?)
-        } else {
-            clients
-        };
-        verify::verify_remote(&expect, Some(&clients), &mut v).await;
-        out.set("container_instance_arn", &v.container_instance_arn);
-        out.set("checks", &v.checks);
-        out.text = render_checks(&v.checks);
-        let mut state = HostState::load(&paths)?;
-        state.container_instance_arn = v.container_instance_arn.clone();
-        let failed = v.failed();
-        if failed.is_empty() {
-            state.phase = Phase::Verified;
-        }
-        state.save(&paths)?;
-        if let Some(first) = failed.first() {
-            // Debian's ecs.service restarts the agent even after a terminal exit 5, so the
-            // exit status says more than the unit's state.
-            let unit = services.state(ECS_UNIT).ok();
-            let hint = match unit {
+        Err(e) => return Err(e),
+    };
+    if mode == Mode::Reconcile {
+        obs.heal = crate::reconcile::detect(&req, host, &obs, &clients).await?;
+    }
+    let steps = register::plan(&req, &obs)?;
+    let command = match mode {
+        Mode::Register => "register",
+        Mode::Reconcile => "reconcile",
+    };
+    let mut out = Outcome::new(command, req.dry_run);
+    out.set("decisions", crate::reconcile::decisions(&obs.heal));
+    out.actions = steps
+        .iter()
+        .map(|s| s.describe(&req, obs.ssm_unit))
+        .collect();
+    out.set("cluster", &req.cluster);
+    out.set("region", &req.region);
+    if req.dry_run {
+        out.set(
+            "managed_instance_id",
+            obs.registration.as_ref().map(|r| &r.managed_instance_id),
+        );
+        return Ok(out);
+    }
+    let applied = register::apply(&req, host, &obs, &steps, &Aws { clients: &clients }).await?;
+    out.changed = !steps.is_empty();
+    out.set("managed_instance_id", &applied.managed_instance_id);
+
+    if req.no_start {
+        out.set(
+            "verification",
+            serde_json::json!({"checks": [], "skipped": "--no-start"}),
+        );
+        out.text = "registered; the ECS agent was not started (--no-start)\n".into();
+        return Ok(out);
+    }
+    let expect = Expect {
+        cluster: &req.cluster,
+        managed_instance_id: applied.managed_instance_id.as_deref(),
+        // Only a minted activation tells us the role; a given one carries its own.
+        role_name: matches!(req.activation, ActivationSource::Mint)
+            .then_some(req.role_name.as_str()),
+        introspection: &host.introspection,
+        wait: req.wait,
+    };
+    let mut v = verify::verify_local(&expect).await;
+    // The SDK reads the shared credentials file once; after a registration the SSM agent
+    // has written the node's credentials there since, so look again for the remote checks.
+    let clients = if steps.contains(&register::Step::RegisterSsm) {
+        Clients::new(&crate::aws::sdk_config(&settings).await?)
+    } else {
+        clients
+    };
+    verify::verify_remote(&expect, Some(&clients), &mut v).await;
+    out.set("container_instance_arn", &v.container_instance_arn);
+    out.set("checks", &v.checks);
+    out.text = render_checks(&v.checks);
+    let mut state = HostState::load(&paths)?;
+    state.container_instance_arn = v.container_instance_arn.clone();
+    let failed = v.failed();
+    if failed.is_empty() {
+        state.phase = Phase::Verified;
+    }
+    state.save(&paths)?;
+    if let Some(first) = failed.first() {
+        // Debian's ecs.service restarts the agent even after a terminal exit 5, so the
+        // exit status says more than the unit's state.
+        let unit = services.state(ECS_UNIT).ok();
+        let hint = match unit {
                 Some(u) if u.exit_status == 5 => "; the ECS agent stopped with a terminal error (exit 5: missing cluster, access denied, or a cluster mismatch in agent.db): see `journalctl -u ecs`",
                 Some(u) if u.failed => "; ecs.service has failed: see `journalctl -u ecs`",
                 _ => "",
             };
-            out.failure = Some(Error::Verification(format!(
-                "registration not verified: {}: {}{hint}",
-                first.name, first.detail
-            )));
-        }
-        Ok(out)
+        out.failure = Some(Error::Verification(format!(
+            "registration not verified: {}: {}{hint}",
+            first.name, first.detail
+        )));
     }
+    Ok(out)
 }
 
 pub fn render_checks(checks: &[verify::Check]) -> String {
@@ -350,7 +377,7 @@ pub fn render_checks(checks: &[verify::Check]) -> String {
 
 /// Checked before reading anything: a user without root would only meet confusing
 /// permission errors on the activation file and the agents' files.
-fn must_be_root_under_systemd(paths: &HostPaths) -> Result<()> {
+pub(crate) fn must_be_root_under_systemd(paths: &HostPaths) -> Result<()> {
     if !nix::unistd::geteuid().is_root() {
         return Err(Error::Unsupported(
             "register must run as root (it manages services and /var/lib/amazon)".into(),
@@ -365,7 +392,7 @@ fn must_be_root_under_systemd(paths: &HostPaths) -> Result<()> {
 }
 
 /// What registration cannot do without: the agents.
-fn must_support(host: &Host, req: &Request) -> Result<()> {
+pub(crate) fn must_support(host: &Host, req: &Request) -> Result<()> {
     if !matches!(req.activation, ActivationSource::Skip) && host.agent.binary().is_none() {
         return Err(Error::Unsupported(
             "amazon-ssm-agent is not installed; install it (deb, rpm or snap) and run again".into(),

@@ -47,6 +47,8 @@ pub struct HostSection {
     pub ecs_endpoint: Option<String>,
     /// How long verification waits for the agent to register and connect.
     pub wait: Option<HumanDuration>,
+    /// When `cluster` changes, move the host (true) or refuse and report (false).
+    pub move_cluster: Option<bool>,
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

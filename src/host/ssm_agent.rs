@@ -72,6 +72,8 @@ pub fn valid_instance_id(id: &str) -> bool {
 
 #[derive(Deserialize)]
 struct IdentityConfig {
+    #[serde(rename = "InstanceId")]
+    instance_id: Option<String>,
     #[serde(rename = "CredentialsExpiresAt")]
     expires_at: Option<String>,
     #[serde(rename = "CredentialsRetrievedAt")]
@@ -83,6 +85,26 @@ pub fn credentials_times(paths: &HostPaths) -> Option<(Option<String>, Option<St
     let text = std::fs::read_to_string(paths.ssm_identity_config()).ok()?;
     let c: IdentityConfig = serde_json::from_str(&text).ok()?;
     Some((c.retrieved_at, c.expires_at))
+}
+
+/// Whether the agent holds unexpired credentials for `instance_id`.
+pub fn credentials_for(paths: &HostPaths, instance_id: &str) -> bool {
+    let Ok(text) = std::fs::read_to_string(paths.ssm_identity_config()) else {
+        return false;
+    };
+    let Ok(c) = serde_json::from_str::<IdentityConfig>(&text) else {
+        return false;
+    };
+    c.instance_id.as_deref() == Some(instance_id) && !expired(c.expires_at.as_deref())
+}
+
+/// True when the RFC 3339 time is missing, unreadable or in the past.
+pub fn expired(at: Option<&str>) -> bool {
+    let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now()).secs();
+    at.and_then(|t| {
+        aws_smithy_types::DateTime::from_str(t, aws_smithy_types::date_time::Format::DateTime).ok()
+    })
+    .is_none_or(|t| t.secs() <= now)
 }
 
 /// Why the agent refused an activation, from its output.

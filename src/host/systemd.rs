@@ -25,6 +25,8 @@ pub trait ServiceManager {
     fn restart(&self, unit: &str) -> Result<()>;
     fn stop(&self, unit: &str) -> Result<()>;
     fn disable_and_stop(&self, unit: &str) -> Result<()>;
+    /// The journal of the unit's current run (its present invocation), as plain text.
+    fn journal_of_current_run(&self, unit: &str) -> Result<String>;
 }
 
 /// `systemctl` on the running system.
@@ -93,5 +95,18 @@ impl ServiceManager for Systemctl {
 
     fn disable_and_stop(&self, unit: &str) -> Result<()> {
         self.act(&["disable", "--now", unit])
+    }
+
+    fn journal_of_current_run(&self, unit: &str) -> Result<String> {
+        let id = self.query(&["show", "--property=InvocationID", "--value", unit])?;
+        if id.is_empty() {
+            return Ok(String::new());
+        }
+        let out = Command::new("journalctl")
+            .args(["--no-pager", "-o", "cat", "-n", "500"])
+            .arg(format!("_SYSTEMD_INVOCATION_ID={id}"))
+            .output()
+            .map_err(|e| Error::Unsupported(format!("cannot run journalctl: {e}")))?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 }

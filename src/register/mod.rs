@@ -75,6 +75,23 @@ pub struct Observed {
     pub state: HostState,
     /// Whether the cluster exists; `None` when the credentials cannot tell.
     pub cluster_exists: Option<bool>,
+    /// Healing signals, found by `reconcile` (always false for `register`).
+    pub heal: Heal,
+}
+
+/// What `reconcile` found wrong beyond what `register` looks at.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Heal {
+    /// The SSM identity is dead (files gone with an old ECS state, deregistered remotely, or
+    /// the agent hibernating): register again and reset the ECS agent's state.
+    pub identity_lost: Option<String>,
+    /// The node's credentials expired while the SSM agent runs: restart it.
+    pub stale_credentials: bool,
+    /// The container instance is INACTIVE or gone while the identity is fine.
+    pub container_instance_gone: Option<String>,
+    /// The old identity and container instance, to clean up where credentials allow.
+    pub dead_managed_instance: Option<String>,
+    pub stale_container_instance: Option<String>,
 }
 
 pub fn observe(host: &Host) -> Result<Observed> {
@@ -94,6 +111,7 @@ pub fn observe(host: &Host) -> Result<Observed> {
         ecs: host.services.state(ECS_UNIT)?,
         state: HostState::load(&host.paths)?,
         cluster_exists: None,
+        heal: Heal::default(),
     })
 }
 
@@ -107,13 +125,24 @@ pub enum Step {
     RegisterSsm,
     RestartSsmAgent,
     StartSsmAgent,
-    StopEcsForMove { from: String },
+    StopEcsForMove {
+        from: String,
+    },
     ResetAgentState,
-    DeregisterOldContainerInstance { cluster: String, arn: String },
+    DeregisterOldContainerInstance {
+        cluster: String,
+        arn: String,
+    },
     WriteEcsConfig(String),
     StartEcs,
     RestartEcs,
     DeleteMintedActivation,
+    /// Stop ecs before its state is reset for a new identity or a lost container instance.
+    StopEcs,
+    /// Wait until the SSM agent holds credentials for the current identity, so the ECS agent
+    /// does not register with the old identity's still-valid credentials.
+    WaitForNodeCredentials,
+    DeregisterDeadManagedInstance(String),
 }
 
 impl Step {
@@ -145,6 +174,13 @@ impl Step {
             Step::StartEcs => format!("enable and start {ECS_UNIT}"),
             Step::RestartEcs => format!("restart {ECS_UNIT} to apply the new configuration"),
             Step::DeleteMintedActivation => "delete the single-use activation".into(),
+            Step::StopEcs => format!("stop {ECS_UNIT}"),
+            Step::WaitForNodeCredentials => {
+                "wait for the SSM agent to fetch the new identity's credentials".into()
+            }
+            Step::DeregisterDeadManagedInstance(mi) => {
+                format!("deregister the dead managed instance {mi}")
+            }
         }
     }
 }
@@ -216,7 +252,12 @@ pub fn plan(req: &Request, obs: &Observed) -> Result<Vec<Step>> {
         }
         steps.push(Step::CreateCluster);
     }
-    let needs_ssm = obs.registration.is_none();
+    let heal = &obs.heal;
+    let reset_ecs = heal.identity_lost.is_some() || heal.container_instance_gone.is_some();
+    let needs_ssm = obs.registration.is_none() || heal.identity_lost.is_some();
+    if reset_ecs && obs.ecs.active {
+        steps.push(Step::StopEcs);
+    }
     if needs_ssm {
         match req.activation {
             ActivationSource::Skip => {
@@ -236,8 +277,17 @@ pub fn plan(req: &Request, obs: &Observed) -> Result<Vec<Step>> {
         } else {
             Step::StartSsmAgent
         });
+        if heal.identity_lost.is_some() {
+            steps.push(Step::WaitForNodeCredentials);
+        }
     } else if !obs.ssm.active || !obs.ssm.enabled {
         steps.push(Step::StartSsmAgent);
+    } else if heal.stale_credentials {
+        steps.push(Step::RestartSsmAgent);
+        steps.push(Step::WaitForNodeCredentials);
+    }
+    if reset_ecs && obs.agent_db.is_some() {
+        steps.push(Step::ResetAgentState);
     }
     if let Some(from) = moving {
         steps.push(Step::StopEcsForMove { from: from.clone() });
@@ -258,7 +308,7 @@ pub fn plan(req: &Request, obs: &Observed) -> Result<Vec<Step>> {
     if !req.no_start {
         let restarted_for_move = steps
             .iter()
-            .any(|s| matches!(s, Step::StopEcsForMove { .. }));
+            .any(|s| matches!(s, Step::StopEcsForMove { .. } | Step::StopEcs));
         if !obs.ecs.active || !obs.ecs.enabled || restarted_for_move {
             steps.push(Step::StartEcs);
         } else if cfg_changed {
@@ -267,6 +317,15 @@ pub fn plan(req: &Request, obs: &Observed) -> Result<Vec<Step>> {
     }
     if steps.contains(&Step::MintActivation) {
         steps.push(Step::DeleteMintedActivation);
+    }
+    if let Some(arn) = &heal.stale_container_instance {
+        steps.push(Step::DeregisterOldContainerInstance {
+            cluster: req.cluster.clone(),
+            arn: arn.clone(),
+        });
+    }
+    if let Some(mi) = &heal.dead_managed_instance {
+        steps.push(Step::DeregisterDeadManagedInstance(mi.clone()));
     }
     Ok(steps)
 }
@@ -354,6 +413,18 @@ pub async fn apply(
                     state.pending_activation = None;
                 }
             }
+            Step::StopEcs => host.services.stop(ECS_UNIT)?,
+            Step::WaitForNodeCredentials => wait_for_node_credentials(host).await?,
+            Step::DeregisterDeadManagedInstance(mi) => {
+                // Best effort: only an operator's credentials may do this.
+                match ssm::deregister_managed_instance(&aws.clients.ssm, mi).await {
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(
+                        "could not deregister the dead managed instance {mi}: {}",
+                        e.one_line()
+                    ),
+                }
+            }
         }
     }
     if steps
@@ -373,6 +444,27 @@ pub async fn apply(
     Ok(Applied {
         managed_instance_id: state.managed_instance_id,
     })
+}
+
+/// Polls `identity_config.json` until it names the registered instance with unexpired
+/// credentials (the SSM agent writes it after fetching them).
+async fn wait_for_node_credentials(host: &Host<'_>) -> Result<()> {
+    let Some(reg) = ssm_agent::registration(&host.paths)? else {
+        return Ok(());
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        if ssm_agent::credentials_for(&host.paths, &reg.managed_instance_id) {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::Other(format!(
+                "the SSM agent did not fetch credentials for {} within 90s; see `journalctl -u amazon-ssm-agent`",
+                reg.managed_instance_id
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 fn register_ssm(host: &Host, id: &str, code: &Secret, region: &str) -> Result<()> {
@@ -497,6 +589,7 @@ mod tests {
             ecs: off,
             state: HostState::default(),
             cluster_exists: None,
+            heal: Heal::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod rig;
 pub mod testhost;
 
 use std::io::{BufRead, BufReader, Read, Write};

@@ -8,6 +8,7 @@
 //! let out = host.exec_env(&[("AWS_ENDPOINT_URL", &endpoint)], &["ecs-anywhere", "--help"]);
 //! host.cut();      // inside the host, 127.0.0.1:PORT now refuses connections
 //! host.restore();  // and reaches the machine's 127.0.0.1:PORT again
+//! host.reboot();   // a new boot on the same files (/run is empty again)
 //! // dropped: the host is stopped, unmounted and removed
 //! ```
 //!
@@ -208,6 +209,15 @@ impl TestHost {
             "scripts/testhost restore",
             &testhost(&["restore", &self.name]),
         );
+    }
+
+    /// Shuts the host down (systemd stops its units) and boots it again on the same file
+    /// system: files written before persist, /run and /tmp start empty, units enabled
+    /// before start on the new boot, and the forwarders come back. Returns when the new
+    /// boot is `running`; panics if it is not.
+    pub fn reboot(&self) {
+        let out = testhost(&["reboot", &self.name]);
+        expect_ok(&format!("scripts/testhost reboot {}", self.name), &out);
     }
 
     /// `systemctl --no-pager ARGS` inside the host.
