@@ -268,3 +268,80 @@ fn stop_leaves_no_process_mount_or_directory() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn reboot_keeps_files_empties_run_and_starts_enabled_units() {
+    let server = Server::start();
+    let host = TestHost::start("reboot", &[server.port]);
+    let url = format!("http://127.0.0.1:{}/", server.port);
+    // PID 1's start time (clock ticks since the machine booted): PIDs and namespace inode
+    // numbers can be reused, this cannot go back.
+    let pid1_started = |host: &TestHost| -> u64 {
+        let stat = ok(&host.exec(&["cat", "/proc/1/stat"]));
+        let after_comm = stat.rsplit(") ").next().unwrap();
+        after_comm.split(' ').nth(19).unwrap().parse().unwrap()
+    };
+    let old_start = pid1_started(&host);
+    let machine_id = ok(&host.exec(&["cat", "/etc/machine-id"]));
+
+    // Enabled, not started: a oneshot wanted by multi-user.target and a timer that fires
+    // one second after boot (AccuracySec, else systemd may delay it by up to a minute).
+    // A started service whose ExecStop shows that the shutdown stopped units in order.
+    let dir = tempfile::tempdir().unwrap();
+    let units = [
+        (
+            "stamp.service",
+            "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo booted > /run/stamp'\n\n\
+             [Install]\nWantedBy=multi-user.target\n",
+        ),
+        (
+            "late.timer",
+            "[Timer]\nOnBootSec=1s\nAccuracySec=1ms\n\n[Install]\nWantedBy=timers.target\n",
+        ),
+        (
+            "late.service",
+            "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo fired >> /var/lib/late.log'\n",
+        ),
+        (
+            "stopper.service",
+            "[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n\
+             ExecStop=/bin/sh -c 'echo stopped > /var/lib/stopper.out'\n",
+        ),
+    ];
+    for (name, text) in units {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        host.install(&path, &format!("/etc/systemd/system/{name}"), 0o644);
+    }
+    ok(&host.systemctl(&["daemon-reload"]));
+    ok(&host.systemctl(&["enable", "stamp.service", "late.timer"]));
+    ok(&host.systemctl(&["start", "stopper.service"]));
+    ok(&host.sh("echo kept > /var/lib/kept; echo volatile > /run/volatile"));
+    assert!(!host.root().join("var/lib/late.log").exists());
+
+    host.reboot();
+
+    assert!(
+        pid1_started(&host) > old_start,
+        "a reboot starts a new PID 1"
+    );
+    assert_eq!(ok(&host.exec(&["ps", "-p", "1", "-o", "comm="])), "systemd");
+    assert_eq!(ok(&host.systemctl(&["is-system-running"])), "running");
+    assert_eq!(ok(&host.exec(&["hostname"])), host.name());
+    assert_eq!(ok(&host.exec(&["cat", "/etc/machine-id"])), machine_id);
+    // The disk persists, /run does not, and the old boot was shut down in order.
+    assert_eq!(ok(&host.exec(&["cat", "/var/lib/kept"])), "kept");
+    assert!(!host.exec(&["test", "-e", "/run/volatile"]).status.success());
+    assert_eq!(ok(&host.exec(&["cat", "/var/lib/stopper.out"])), "stopped");
+    // What was enabled before the reboot started on the new boot.
+    assert_eq!(ok(&host.exec(&["cat", "/run/stamp"])), "booted");
+    assert_eq!(ok(&host.systemctl(&["is-active", "late.timer"])), "active");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !host.root().join("var/lib/late.log").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(ok(&host.exec(&["cat", "/var/lib/late.log"])), "fired");
+    // The forwarders are back.
+    let curl = host.exec(&["curl", "-sS", "--max-time", "5", &url]);
+    assert_eq!(ok(&curl), "hello from the machine");
+}
