@@ -45,6 +45,17 @@ impl ReconcileArgs {
     pub async fn run(self, ctx: &Context) -> Result<Outcome> {
         let paths = HostPaths::new(&ctx.global.root);
         must_be_root_under_systemd(&paths)?;
+        // A host with the package but no cluster configured (a workstation, an image not yet
+        // personalised) has nothing to converge to; the timer must not fail on it forever.
+        if ctx.cluster(self.register.cluster()).is_none() {
+            let mut out = Outcome::new("reconcile", ctx.dry_run());
+            out.text = "not configured: set `cluster` in /etc/ecs-anywhere/config.toml to manage this host\n".into();
+            out.set("configured", false);
+            tracing::info!(
+                "not configured: no cluster in /etc/ecs-anywhere/config.toml; nothing to do"
+            );
+            return Ok(out);
+        }
         let req = self.register.request(ctx)?;
         let services = Systemctl;
         let agent = SsmAgent {

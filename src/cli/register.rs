@@ -112,6 +112,10 @@ fn hostname() -> String {
 }
 
 impl RegisterArgs {
+    pub(crate) fn cluster(&self) -> Option<&str> {
+        self.cluster.as_deref()
+    }
+
     fn activation_source(&self, ctx: &Context) -> Result<ActivationSource> {
         if self.skip_registration {
             return Ok(ActivationSource::Skip);
