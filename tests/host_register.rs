@@ -674,3 +674,40 @@ fn a_terminal_ecs_agent_error_fails_verification_with_the_hint() {
         .iter()
         .any(|c| c["name"] == "ecs_local" && c["result"] == "fail"));
 }
+
+#[test]
+fn deregister_with_only_the_nodes_credentials_does_what_they_allow_and_says_what_not() {
+    let mut rig = Rig::new();
+    rig.emu.create_cluster("prod");
+    let h = rig.host("nodederegister");
+    let act = rig.activation("1", &[]);
+    rig.give_activation(h, &act);
+    rig.register(h).assert_code(0);
+    let dry = rig.run(h, &["deregister", "--dry-run", "--output", "json"]);
+    dry.assert_code(0);
+    assert!(!dry.json()["actions"].as_array().unwrap().is_empty());
+    assert!(
+        rig.hosts[h]
+            .root()
+            .join("var/lib/amazon/ssm/registration")
+            .exists(),
+        "dry-run changed the host"
+    );
+    let run = rig.run(h, &["deregister", "--output", "json"]);
+    run.assert_code(0);
+    let doc = run.json();
+    // The managed policies let the node deregister its container instance, not itself.
+    let cis = rig.container_instances("prod");
+    assert!(
+        cis.iter().all(|c| c.status() == Some("INACTIVE")),
+        "{cis:?}"
+    );
+    assert!(
+        doc["skipped"].to_string().contains("managed instance"),
+        "{doc}"
+    );
+    assert!(!rig.hosts[h]
+        .root()
+        .join("var/lib/amazon/ssm/registration")
+        .exists());
+}

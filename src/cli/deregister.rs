@@ -102,6 +102,16 @@ impl DeregisterArgs {
                     }
                 }
                 Ok(_) => {}
+                // The node's own policies may allow deregistering but not describing: try.
+                Err(Error::AccessDenied { .. }) => {
+                    out.actions.push(format!("deregister container instance {arn} from cluster {cluster} (not drained: describing it is not permitted)"));
+                    if !dry {
+                        if let Err(e) = ecs::deregister(&clients.ecs, cluster, arn).await {
+                            out.actions.pop();
+                            skipped.push(format!("container instance: {}", e.one_line()));
+                        }
+                    }
+                }
                 Err(e) => skipped.push(format!("container instance: {}", e.one_line())),
             }
         }
