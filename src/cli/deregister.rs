@@ -17,7 +17,7 @@ use crate::host::fs::write_atomic;
 use crate::host::lock;
 use crate::host::paths::HostPaths;
 use crate::host::ssm_agent;
-use crate::host::systemd::{ServiceManager, Systemctl, ECS_UNIT, SSM_SNAP_UNIT, SSM_UNIT};
+use crate::host::systemd::{ssm_unit, ServiceManager, Systemctl, ECS_UNIT};
 use crate::output::Outcome;
 use crate::state::HostState;
 
@@ -129,12 +129,7 @@ impl DeregisterArgs {
                 Err(e) => skipped.push(format!("managed instance: {}", e.one_line())),
             }
         }
-        let ssm_unit =
-            if !services.state(SSM_UNIT)?.installed && services.state(SSM_SNAP_UNIT)?.installed {
-                SSM_SNAP_UNIT
-            } else {
-                SSM_UNIT
-            };
+        let ssm_unit = ssm_unit(&services)?;
         for unit in [ECS_UNIT, ssm_unit] {
             let s = services.state(unit)?;
             if s.installed && (s.active || s.enabled) {

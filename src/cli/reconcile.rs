@@ -8,18 +8,14 @@ use clap::Args;
 use tokio::time::Instant;
 
 use crate::cli::register::{
-    converge, must_be_root_under_systemd, must_support, Mode, RegisterArgs,
+    converge, must_be_root_under_systemd, must_support, Mode, RealHost, RegisterArgs,
 };
 use crate::cli::Context;
 use crate::config::types::HumanDuration;
 use crate::error::{ExitCode, Result};
-use crate::host::ecs_agent::INTROSPECTION;
 use crate::host::lock;
 use crate::host::paths::HostPaths;
-use crate::host::ssm_agent::SsmAgent;
-use crate::host::systemd::Systemctl;
 use crate::output::Outcome;
-use crate::register::Host;
 
 #[derive(Debug, Args)]
 pub struct ReconcileArgs {
@@ -57,16 +53,8 @@ impl ReconcileArgs {
             return Ok(out);
         }
         let req = self.register.request(ctx)?;
-        let services = Systemctl;
-        let agent = SsmAgent {
-            paths: paths.clone(),
-        };
-        let host = Host {
-            paths: paths.clone(),
-            services: &services,
-            agent: &agent,
-            introspection: INTROSPECTION.to_string(),
-        };
+        let real = RealHost::new(&paths);
+        let host = real.host();
         must_support(&host, &req)?;
         let deadline = Instant::now() + self.deadline.0;
         let run_lock = lock::acquire(&paths.lock_file(), self.deadline.0)?;

@@ -237,20 +237,40 @@ impl RegisterArgs {
         let paths = HostPaths::new(&ctx.global.root);
         must_be_root_under_systemd(&paths)?;
         let req = self.request(ctx)?;
-        let services = Systemctl;
-        let agent = SsmAgent {
-            paths: paths.clone(),
-        };
-        let host = Host {
-            paths: paths.clone(),
-            services: &services,
-            agent: &agent,
-            introspection: INTROSPECTION.to_string(),
-        };
+        let real = RealHost::new(&paths);
+        let host = real.host();
         must_support(&host, &req)?;
         let run_lock = lock::acquire(&paths.lock_file(), Duration::from_secs(300))?;
         run_lock.share_with_children()?;
         converge(ctx, &req, &host, Mode::Register).await
+    }
+}
+
+/// The machine this runs on: systemctl and the installed SSM agent.
+pub(crate) struct RealHost {
+    paths: HostPaths,
+    services: Systemctl,
+    agent: SsmAgent,
+}
+
+impl RealHost {
+    pub(crate) fn new(paths: &HostPaths) -> Self {
+        RealHost {
+            paths: paths.clone(),
+            services: Systemctl,
+            agent: SsmAgent {
+                paths: paths.clone(),
+            },
+        }
+    }
+
+    pub(crate) fn host(&self) -> Host<'_> {
+        Host {
+            paths: self.paths.clone(),
+            services: &self.services,
+            agent: &self.agent,
+            introspection: INTROSPECTION.to_string(),
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use crate::host::ecs_agent::INTROSPECTION;
 use crate::host::envfile::EnvFile;
 use crate::host::paths::HostPaths;
 use crate::host::ssm_agent;
-use crate::host::systemd::{ServiceManager, Systemctl, ECS_UNIT, SSM_SNAP_UNIT, SSM_UNIT};
+use crate::host::systemd::{ssm_unit, ServiceManager, Systemctl, ECS_UNIT};
 use crate::output::Outcome;
 use crate::register::verify::{self, Check, Expect, Verdict};
 
@@ -91,12 +91,7 @@ impl StatusArgs {
             ),
         });
         checks.push(credentials_check(&paths));
-        let ssm_unit =
-            if !services.state(SSM_UNIT)?.installed && services.state(SSM_SNAP_UNIT)?.installed {
-                SSM_SNAP_UNIT
-            } else {
-                SSM_UNIT
-            };
+        let ssm_unit = ssm_unit(&services)?;
         for (name, unit) in [("ssm_service", ssm_unit), ("ecs_service", ECS_UNIT)] {
             let s = services.state(unit)?;
             checks.push(check(

@@ -19,6 +19,14 @@ pub struct UnitState {
     pub exit_status: i32,
 }
 
+/// The SSM agent's unit: the snap's when that is the one installed.
+pub fn ssm_unit(services: &dyn ServiceManager) -> Result<&'static str> {
+    if !services.state(SSM_UNIT)?.installed && services.state(SSM_SNAP_UNIT)?.installed {
+        return Ok(SSM_SNAP_UNIT);
+    }
+    Ok(SSM_UNIT)
+}
+
 pub trait ServiceManager {
     fn state(&self, unit: &str) -> Result<UnitState>;
     fn enable_and_start(&self, unit: &str) -> Result<()>;

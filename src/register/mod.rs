@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::host::envfile::EnvFile;
 use crate::host::paths::HostPaths;
 use crate::host::ssm_agent::{self, RegisterFailure, Registration, SsmAgentCli};
-use crate::host::systemd::{ServiceManager, UnitState, ECS_UNIT, SSM_SNAP_UNIT, SSM_UNIT};
+use crate::host::systemd::{ServiceManager, UnitState, ECS_UNIT};
 use crate::host::{ecs_agent, fs::write_atomic};
 use crate::role::{self, RoleSpec, MANAGED_TAG};
 use crate::secret::Secret;
@@ -50,18 +50,6 @@ pub struct Host<'a> {
     pub services: &'a dyn ServiceManager,
     pub agent: &'a dyn SsmAgentCli,
     pub introspection: String,
-}
-
-impl Host<'_> {
-    /// The SSM agent's unit: the snap's when that is the one installed.
-    pub fn ssm_unit(&self) -> Result<&'static str> {
-        if !self.services.state(SSM_UNIT)?.installed
-            && self.services.state(SSM_SNAP_UNIT)?.installed
-        {
-            return Ok(SSM_SNAP_UNIT);
-        }
-        Ok(SSM_UNIT)
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -101,7 +89,7 @@ pub fn observe(host: &Host) -> Result<Observed> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => EnvFile::default(),
         Err(e) => return Err(Error::io(cfg_path, e)),
     };
-    let ssm_unit = host.ssm_unit()?;
+    let ssm_unit = crate::host::systemd::ssm_unit(host.services)?;
     Ok(Observed {
         registration: ssm_agent::registration(&host.paths)?,
         ecs_config,
@@ -547,6 +535,7 @@ async fn mint(req: &Request, host: &Host<'_>, aws: &Aws<'_>) -> Result<(String, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::host::systemd::SSM_UNIT;
 
     fn req() -> Request {
         Request {
