@@ -74,15 +74,6 @@ impl HostState {
         write_atomic(&paths.state_file(), text.as_bytes(), 0o600)?;
         Ok(true)
     }
-
-    pub fn remove(paths: &HostPaths) -> Result<bool> {
-        let path = paths.state_file();
-        match std::fs::remove_file(&path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(Error::io(path, e)),
-        }
-    }
 }
 
 #[cfg(test)]
