@@ -25,7 +25,7 @@ fn configured(rig: &mut Rig, limit: &str) -> usize {
         &doc.to_string(),
     );
     write(&rig.hosts[h], "/etc/ecs-anywhere/config.toml", &format!(
-        "region = \"us-east-1\"\ncluster = \"prod\"\n[host]\nactivation_file = \"/etc/ecs-anywhere/activation.json\"\necs_endpoint = \"{}\"\nwait = \"40s\"\n",
+        "region = \"us-east-1\"\ncluster = \"prod\"\n[host]\nactivation_file = \"/etc/ecs-anywhere/activation.json\"\necs_endpoint = \"{}\"\nwait = \"90s\"\n",
         rig.endpoint()
     ));
     let first = reconcile(rig, h);
@@ -35,7 +35,7 @@ fn configured(rig: &mut Rig, limit: &str) -> usize {
 }
 
 fn reconcile(rig: &Rig, h: usize) -> Run {
-    rig.run(h, &["reconcile", "--output", "json", "--deadline", "60s"])
+    rig.run(h, &["reconcile", "--output", "json", "--deadline", "180s"])
 }
 
 fn mi_of(rig: &Rig, h: usize) -> String {

@@ -202,7 +202,7 @@ fn without_an_activation_admin_credentials_mint_one_and_delete_it() {
             "--ecs-endpoint",
             &endpoint,
             "--wait",
-            "40s",
+            "90s",
             "--output",
             "json",
         ],
@@ -242,7 +242,7 @@ fn a_missing_cluster_is_refused_with_the_fix_then_created_on_request() {
         "--ecs-endpoint",
         &endpoint,
         "--wait",
-        "40s",
+        "90s",
     ];
     let run = rig.run_admin(h, &args);
     run.assert_code(2);
@@ -369,7 +369,7 @@ fn register_killed_at_any_step_then_rerun_leaves_exactly_one_identity() {
         "--ecs-endpoint",
         &endpoint,
         "--wait",
-        "40s",
+        "90s",
         "--output",
         "json",
     ];
@@ -502,7 +502,7 @@ fn a_host_in_another_cluster_moves_only_when_asked() {
         "--ecs-endpoint",
         &endpoint,
         "--wait",
-        "40s",
+        "90s",
         "--output",
         "json",
     ];

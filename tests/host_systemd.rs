@@ -79,7 +79,7 @@ fn packaged_host(rig: &mut Rig) -> usize {
         "activation_id": act["activation_id"], "activation_code": act["activation_code"], "region": "us-east-1",
     }).to_string());
     write(host, "/etc/ecs-anywhere/config.toml", &format!(
-        "region = \"us-east-1\"\ncluster = \"prod\"\nendpoint_url = \"{e}\"\n[host]\nactivation_file = \"/etc/ecs-anywhere/activation.json\"\necs_endpoint = \"{e}\"\nwait = \"30s\"\n",
+        "region = \"us-east-1\"\ncluster = \"prod\"\nendpoint_url = \"{e}\"\n[host]\nactivation_file = \"/etc/ecs-anywhere/activation.json\"\necs_endpoint = \"{e}\"\nwait = \"90s\"\n",
         e = rig.endpoint()
     ));
     write(

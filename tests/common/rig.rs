@@ -140,7 +140,7 @@ impl Rig {
             "--ecs-endpoint".into(),
             self.endpoint(),
             "--wait".into(),
-            "40s".into(),
+            "90s".into(),
             "--output".into(),
             "json".into(),
         ]
