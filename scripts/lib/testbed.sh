@@ -37,18 +37,22 @@ testbed_emulator() {
 }
 
 # testbed_host NAME BINARY: boots a test host with BINARY as /usr/local/bin/ecs-anywhere, the
-# stand-in agents, and the SSM agent pointed at the emulator. Prints the host's root.
+# stand-in agents, and the SSM agent pointed at the emulator. Sets testbed_root to the host's
+# root. (Not to be called in $(...): the host must be recorded here for testbed_cleanup.)
+# shellcheck disable=SC2034 # read by the scripts that source this file
+testbed_root=""
 testbed_host() {
   local name="$1" binary="$2" root port="${AWS_ENDPOINT_URL##*:}"
   root="$(scripts/testhost start "$name" --forward "$port")"
   testbed_hosts+=("$name")
+  # shellcheck disable=SC2034 # read by the scripts that source this file
+  testbed_root="$root"
   scripts/testhost cp-in "$name" "$binary" /usr/local/bin/ecs-anywhere 0755
   tests/fixtures/standins/install-into "$root"
   mkdir -p "$root/etc/amazon/ssm"
   printf '{"Agent": {"Region": "%s"}, "Ssm": {"Endpoint": "%s"}}\n' "$AWS_REGION" "$AWS_ENDPOINT_URL" \
     >"$root/etc/amazon/ssm/amazon-ssm-agent.json"
-  scripts/testhost exec "$name" -- systemctl daemon-reload
-  printf '%s\n' "$root"
+  scripts/testhost exec "$name" -- systemctl daemon-reload >/dev/null
 }
 
 # testbed_in NAME ARGS...: ecs-anywhere inside the host, reaching the emulator, with only the
