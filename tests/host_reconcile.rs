@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::rig::{unit_started, write, Rig};
+use common::rig::{unit_started, write, Rig, STALE};
 use common::{block_on, Run};
 use serde_json::Value;
 
@@ -36,22 +36,6 @@ fn configured(rig: &mut Rig, limit: &str) -> usize {
 
 fn reconcile(rig: &Rig, h: usize) -> Run {
     rig.run(h, &["reconcile", "--output", "json", "--deadline", "180s"])
-}
-
-fn mi_of(rig: &Rig, h: usize) -> String {
-    let t = std::fs::read_to_string(rig.hosts[h].root().join("var/lib/amazon/ssm/registration"))
-        .unwrap();
-    serde_json::from_str::<Value>(&t).unwrap()["ManagedInstanceID"]
-        .as_str()
-        .unwrap()
-        .to_string()
-}
-
-fn active_in(rig: &Rig, cluster: &str) -> Vec<aws_sdk_ecs::types::ContainerInstance> {
-    rig.container_instances(cluster)
-        .into_iter()
-        .filter(|c| c.status() == Some("ACTIVE"))
-        .collect()
 }
 
 #[test]
@@ -124,15 +108,15 @@ fn a_stopped_agent_is_started_and_config_drift_is_rewritten() {
         unit_started(&rig.hosts[h], "ecs.service"),
         "ecs was not restarted"
     );
-    assert_eq!(active_in(&rig, "prod").len(), 1);
+    assert_eq!(rig.active_in("prod").len(), 1);
 }
 
 #[test]
 fn a_remotely_deregistered_identity_is_replaced_and_membership_restored() {
     let mut rig = Rig::new();
     let h = configured(&mut rig, "2");
-    let old_mi = mi_of(&rig, h);
-    let old_arn = active_in(&rig, "prod")[0]
+    let old_mi = rig.mi_of(h).unwrap();
+    let old_arn = rig.active_in("prod")[0]
         .container_instance_arn()
         .unwrap()
         .to_string();
@@ -156,27 +140,17 @@ fn a_remotely_deregistered_identity_is_replaced_and_membership_restored() {
             .contains("register again"),
         "{doc}"
     );
-    let new_mi = mi_of(&rig, h);
+    let new_mi = rig.mi_of(h).unwrap();
     assert_ne!(new_mi, old_mi);
     assert_eq!(doc["managed_instance_id"], new_mi.as_str());
     let nodes = rig.managed_instances();
     assert_eq!(nodes.len(), 1, "{nodes:?}");
     assert_eq!(nodes[0].instance_id(), Some(new_mi.as_str()));
-    let active = active_in(&rig, "prod");
+    let active = rig.active_in("prod");
     assert_eq!(active.len(), 1, "{active:?}");
     assert_eq!(active[0].ec2_instance_id(), Some(new_mi.as_str()));
-    // INACTIVE instances are not listed, but stay describable for a while.
-    let old = block_on(
-        rig.emu
-            .ecs()
-            .describe_container_instances()
-            .cluster("prod")
-            .container_instances(&old_arn)
-            .send(),
-    )
-    .unwrap();
     assert_eq!(
-        old.container_instances()[0].status(),
+        rig.container_instance_status("prod", &old_arn).as_deref(),
         Some("INACTIVE"),
         "the stale container instance is still there"
     );
@@ -187,7 +161,7 @@ fn a_remotely_deregistered_identity_is_replaced_and_membership_restored() {
 fn without_a_usable_activation_a_lost_identity_exits_4_with_the_fix() {
     let mut rig = Rig::new();
     let h = configured(&mut rig, "1");
-    let mi = mi_of(&rig, h);
+    let mi = rig.mi_of(h).unwrap();
     block_on(
         rig.emu
             .ssm()
@@ -212,13 +186,7 @@ fn stale_credentials_restart_the_ssm_agent() {
     let h = configured(&mut rig, "1");
     let host = &rig.hosts[h];
     // The agent is alive but stuck, and its credentials ran out while the host was offline.
-    host.systemctl(&["kill", "--signal=SIGSTOP", "amazon-ssm-agent.service"]);
-    let p = host
-        .root()
-        .join("var/lib/amazon/ssm/runtimeconfig/identity_config.json");
-    let mut ic: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-    ic["CredentialsExpiresAt"] = Value::String("2020-01-01T00:00:00Z".into());
-    std::fs::write(&p, ic.to_string()).unwrap();
+    let p = rig.make_credentials_stale(h);
     rig.run(h, &["status"]).assert_code(5);
     let before = unit_started(host, "amazon-ssm-agent.service");
     let run = reconcile(&rig, h);
@@ -231,7 +199,7 @@ fn stale_credentials_restart_the_ssm_agent() {
     );
     assert_ne!(before, unit_started(host, "amazon-ssm-agent.service"));
     let ic: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
-    assert_ne!(ic["CredentialsExpiresAt"], "2020-01-01T00:00:00Z");
+    assert_ne!(ic["CredentialsExpiresAt"], STALE);
     rig.run(h, &["status"]).assert_code(0);
     assert_eq!(rig.managed_instances().len(), 1);
 }
@@ -240,8 +208,8 @@ fn stale_credentials_restart_the_ssm_agent() {
 fn a_deregistered_container_instance_registers_again() {
     let mut rig = Rig::new();
     let h = configured(&mut rig, "1");
-    let mi = mi_of(&rig, h);
-    let arn = active_in(&rig, "prod")[0]
+    let mi = rig.mi_of(h).unwrap();
+    let arn = rig.active_in("prod")[0]
         .container_instance_arn()
         .unwrap()
         .to_string();
@@ -266,7 +234,7 @@ fn a_deregistered_container_instance_registers_again() {
             .contains("reset the ECS agent"),
         "{run:?}"
     );
-    let active = active_in(&rig, "prod");
+    let active = rig.active_in("prod");
     assert_eq!(active.len(), 1);
     assert_ne!(active[0].container_instance_arn(), Some(arn.as_str()));
     assert_eq!(active[0].ec2_instance_id(), Some(mi.as_str()));
@@ -289,11 +257,11 @@ fn a_cluster_changed_in_the_config_is_handled_as_the_config_says() {
     let run = reconcile(&rig, h);
     run.assert_code(2);
     assert!(run.error_line().contains("move"), "{run:?}");
-    assert_eq!(active_in(&rig, "prod").len(), 1);
+    assert_eq!(rig.active_in("prod").len(), 1);
     std::fs::write(&cfg_path, format!("{cfg}move_cluster = true\n")).unwrap();
     let run = reconcile(&rig, h);
     run.assert_code(0);
-    assert_eq!(active_in(&rig, "dev").len(), 1);
-    assert!(active_in(&rig, "prod").is_empty());
+    assert_eq!(rig.active_in("dev").len(), 1);
+    assert!(rig.active_in("prod").is_empty());
     assert_eq!(rig.managed_instances().len(), 1);
 }

@@ -5,10 +5,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::block_on;
-use common::rig::{write, Rig};
+use common::rig::{wait_until, write, Rig, STALE};
 use serde_json::Value;
 
 /// Builds the .deb once per test process from the debug binary.
@@ -40,22 +40,6 @@ fn deb() -> PathBuf {
             .expect("a .deb")
     })
     .clone()
-}
-
-fn wait_until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
-fn mi_of(rig: &Rig, h: usize) -> Option<String> {
-    let t = std::fs::read_to_string(rig.hosts[h].root().join("var/lib/amazon/ssm/registration"))
-        .ok()?;
-    serde_json::from_str::<Value>(&t).ok()?["ManagedInstanceID"]
-        .as_str()
-        .map(str::to_string)
 }
 
 fn active_in(rig: &Rig, cluster: &str) -> Vec<aws_sdk_ecs::types::ContainerInstance> {
@@ -107,7 +91,7 @@ fn a_packaged_host_registers_at_boot_and_the_timer_heals_every_drift() {
         Duration::from_secs(90),
         || healthy(&rig, h),
     );
-    let first = mi_of(&rig, h).unwrap();
+    let first = rig.mi_of(h).unwrap();
     assert_eq!(active_in(&rig, "prod").len(), 1);
     let state_path = rig.hosts[h].root().join("var/lib/ecs-anywhere/state.json");
     wait_until(
@@ -153,9 +137,9 @@ fn a_packaged_host_registers_at_boot_and_the_timer_heals_every_drift() {
     )
     .unwrap();
     wait_until("a new identity", Duration::from_secs(120), || {
-        mi_of(&rig, h).is_some_and(|m| m != first)
+        rig.mi_of(h).is_some_and(|m| m != first)
     });
-    let second = mi_of(&rig, h).unwrap();
+    let second = rig.mi_of(h).unwrap();
     wait_until(
         "membership restored with the new identity",
         Duration::from_secs(90),
@@ -164,16 +148,10 @@ fn a_packaged_host_registers_at_boot_and_the_timer_heals_every_drift() {
             a.len() == 1 && a[0].ec2_instance_id() == Some(second.as_str())
         },
     );
-    let old = block_on(
-        rig.emu
-            .ecs()
-            .describe_container_instances()
-            .cluster("prod")
-            .container_instances(&old_arn)
-            .send(),
-    )
-    .unwrap();
-    assert_eq!(old.container_instances()[0].status(), Some("INACTIVE"));
+    assert_eq!(
+        rig.container_instance_status("prod", &old_arn).as_deref(),
+        Some("INACTIVE")
+    );
     let nodes = rig.managed_instances();
     assert_eq!(nodes.len(), 1);
     assert_eq!(nodes[0].instance_id(), Some(second.as_str()));
@@ -185,10 +163,7 @@ fn a_packaged_host_registers_at_boot_and_the_timer_heals_every_drift() {
     wait_until("the node credentials", Duration::from_secs(30), || {
         ic_path.exists()
     });
-    rig.hosts[h].systemctl(&["kill", "--signal=SIGSTOP", "amazon-ssm-agent.service"]);
-    let mut ic: Value = serde_json::from_str(&std::fs::read_to_string(&ic_path).unwrap()).unwrap();
-    ic["CredentialsExpiresAt"] = Value::String("2020-01-01T00:00:00Z".into());
-    std::fs::write(&ic_path, ic.to_string()).unwrap();
+    rig.make_credentials_stale(h);
     wait_until(
         "fresh credentials after the SSM agent restarts",
         Duration::from_secs(90),
@@ -196,11 +171,11 @@ fn a_packaged_host_registers_at_boot_and_the_timer_heals_every_drift() {
             std::fs::read_to_string(&ic_path)
                 .ok()
                 .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-                .is_some_and(|v| v["CredentialsExpiresAt"] != "2020-01-01T00:00:00Z")
+                .is_some_and(|v| v["CredentialsExpiresAt"] != STALE)
         },
     );
     assert_eq!(
-        mi_of(&rig, h).unwrap(),
+        rig.mi_of(h).unwrap(),
         second,
         "stale credentials must not cost the identity"
     );
@@ -215,7 +190,7 @@ fn a_packaged_host_registers_at_boot_and_the_timer_heals_every_drift() {
         active_in(&rig, "dev").len() == 1
     });
     assert!(active_in(&rig, "prod").is_empty());
-    assert_eq!(mi_of(&rig, h).unwrap(), second);
+    assert_eq!(rig.mi_of(h).unwrap(), second);
 }
 
 #[test]

@@ -174,6 +174,71 @@ impl Rig {
     }
 }
 
+impl Rig {
+    /// The host's managed instance id, from its registration file.
+    pub fn mi_of(&self, i: usize) -> Option<String> {
+        let t =
+            std::fs::read_to_string(self.hosts[i].root().join("var/lib/amazon/ssm/registration"))
+                .ok()?;
+        serde_json::from_str::<Value>(&t).ok()?["ManagedInstanceID"]
+            .as_str()
+            .map(str::to_string)
+    }
+
+    /// The ACTIVE container instances of `cluster`.
+    pub fn active_in(&self, cluster: &str) -> Vec<aws_sdk_ecs::types::ContainerInstance> {
+        self.container_instances(cluster)
+            .into_iter()
+            .filter(|c| c.status() == Some("ACTIVE"))
+            .collect()
+    }
+
+    /// The status of one container instance by ARN (INACTIVE ones are not listed, but stay
+    /// describable for a while).
+    pub fn container_instance_status(&self, cluster: &str, arn: &str) -> Option<String> {
+        let out = block_on(
+            self.emu
+                .ecs()
+                .describe_container_instances()
+                .cluster(cluster)
+                .container_instances(arn)
+                .send(),
+        )
+        .unwrap();
+        out.container_instances()
+            .first()
+            .and_then(|c| c.status().map(str::to_string))
+    }
+
+    /// Freezes the SSM agent and moves its credentials' expiry into the past: an agent alive
+    /// but stale, as after an offline period. Returns the identity_config.json path.
+    pub fn make_credentials_stale(&self, i: usize) -> std::path::PathBuf {
+        let host = &self.hosts[i];
+        host.systemctl(&["kill", "--signal=SIGSTOP", "amazon-ssm-agent.service"]);
+        let p = host
+            .root()
+            .join("var/lib/amazon/ssm/runtimeconfig/identity_config.json");
+        let mut ic: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        ic["CredentialsExpiresAt"] = Value::String(STALE.into());
+        std::fs::write(&p, ic.to_string()).unwrap();
+        p
+    }
+}
+
+/// The expiry `make_credentials_stale` writes.
+pub const STALE: &str = "2020-01-01T00:00:00Z";
+
+pub fn wait_until(what: &str, timeout: std::time::Duration, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
 pub fn write(host: &TestHost, path: &str, text: &str) {
     let p = host.root().join(path.trim_start_matches('/'));
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
