@@ -205,10 +205,35 @@ fn without_an_activation_admin_credentials_mint_one_and_delete_it() {
             "90s",
             "--output",
             "json",
+            "--attribute",
+            "rack=4",
+            "--container-instance-tag",
+            "team=core",
         ],
     );
     run.assert_code(0);
     let doc = run.json();
+    // The attributes and tags were in ecs.config before the agent first started, so its
+    // first (and only) registration carried them.
+    let ci = &rig.container_instances("prod")[0];
+    assert!(
+        ci.attributes()
+            .iter()
+            .any(|a| a.name() == "rack" && a.value() == Some("4")),
+        "{ci:?}"
+    );
+    let tagged = block_on(
+        rig.emu
+            .ecs()
+            .list_tags_for_resource()
+            .resource_arn(ci.container_instance_arn().unwrap())
+            .send(),
+    )
+    .unwrap();
+    assert!(tagged
+        .tags()
+        .iter()
+        .any(|t| t.key() == Some("team") && t.value() == Some("core")));
     let checks: Vec<(String, String)> = doc["checks"]
         .as_array()
         .unwrap()
