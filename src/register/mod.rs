@@ -318,8 +318,9 @@ pub fn plan(req: &Request, obs: &Observed) -> Result<Vec<Step>> {
     Ok(steps)
 }
 
-/// Everything `apply` needs from AWS, created on first use: a host registering with a given
-/// activation may have no credentials at all.
+/// The AWS clients `apply` uses. Building them makes no call and needs no credentials; only
+/// the steps that call AWS (minting, clean-ups) need them, and a host registering with a
+/// given activation may have none at all.
 pub struct Aws<'a> {
     pub clients: &'a Clients,
 }
