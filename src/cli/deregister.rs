@@ -12,39 +12,21 @@ use crate::cli::Context;
 use crate::config::types::HumanDuration;
 use crate::error::{Error, Result};
 use crate::host::ecs_agent::{self, INTROSPECTION};
-use crate::host::envfile::EnvFile;
-use crate::host::fs::write_atomic;
+use crate::host::envfile;
+use crate::host::fs::{remove_if_exists, write_atomic};
 use crate::host::lock;
 use crate::host::paths::HostPaths;
 use crate::host::ssm_agent;
 use crate::host::systemd::{ssm_unit, ServiceManager, Systemctl, ECS_UNIT};
 use crate::output::Outcome;
+use crate::register::OWNED_ECS_KEYS;
 use crate::state::HostState;
-
-/// The keys `register` writes to ecs.config; operators' own lines stay.
-const OUR_KEYS: &[&str] = &[
-    "ECS_CLUSTER",
-    "AWS_DEFAULT_REGION",
-    "ECS_EXTERNAL",
-    "ECS_BACKEND_HOST",
-    "ECS_ENABLE_GPU_SUPPORT",
-    "ECS_INSTANCE_ATTRIBUTES",
-    "ECS_CONTAINER_INSTANCE_TAGS",
-];
 
 #[derive(Debug, Args)]
 pub struct DeregisterArgs {
     /// How long to wait for tasks to drain before deregistering anyway
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     drain_timeout: HumanDuration,
-}
-
-fn remove(path: &std::path::Path) -> Result<bool> {
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(Error::io(path, e)),
-    }
 }
 
 impl DeregisterArgs {
@@ -59,8 +41,9 @@ impl DeregisterArgs {
         let services = Systemctl;
         let mut out = Outcome::new("deregister", dry);
         let registration = ssm_agent::registration(&paths)?;
-        let cfg_text = std::fs::read_to_string(paths.ecs_config()).ok();
-        let cfg = cfg_text.as_deref().map(EnvFile::parse).unwrap_or_default();
+        // An unreadable ecs.config must not block leaving: treat it as absent.
+        let cfg_file = envfile::read(&paths.ecs_config()).ok().flatten();
+        let cfg = cfg_file.clone().unwrap_or_default();
         let cluster = cfg.get("ECS_CLUSTER").or_else(|| ctx.cluster(None));
         let region = cfg
             .get("AWS_DEFAULT_REGION")
@@ -77,17 +60,7 @@ impl DeregisterArgs {
             });
 
         // Remote first, while the node's credentials still exist.
-        let clients = match &region {
-            Some(r) => {
-                let mut s = ctx.aws_settings();
-                s.region = Some(s.region.clone().unwrap_or_else(|| r.clone()));
-                crate::aws::sdk_config(&s)
-                    .await
-                    .ok()
-                    .map(|c| Clients::new(&c))
-            }
-            None => None,
-        };
+        let clients = ctx.host_clients(region.as_deref()).await;
         let mut skipped = Vec::new();
         if let (Some(clients), Some(cluster), Some(arn)) = (&clients, &cluster, &arn) {
             let live = ecs::describe(&clients.ecs, cluster, std::slice::from_ref(arn)).await;
@@ -150,18 +123,18 @@ impl DeregisterArgs {
             if path.exists() {
                 out.actions.push(format!("remove {}", path.display()));
                 if !dry {
-                    remove(&path)?;
+                    remove_if_exists(&path)?;
                 }
             }
         }
-        if cfg_text.is_some() && OUR_KEYS.iter().any(|k| cfg.get(k).is_some()) {
+        if cfg_file.is_some() && OWNED_ECS_KEYS.iter().any(|k| cfg.get(k).is_some()) {
             out.actions.push(format!(
                 "remove the registration settings from {}",
                 paths.ecs_config().display()
             ));
             if !dry {
                 let mut cleaned = cfg.clone();
-                for k in OUR_KEYS {
+                for k in OWNED_ECS_KEYS {
                     cleaned.remove(k);
                 }
                 write_atomic(&paths.ecs_config(), cleaned.render().as_bytes(), 0o644)?;

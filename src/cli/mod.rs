@@ -170,6 +170,17 @@ impl Context {
         }
     }
 
+    /// Clients for observing this host: the configured region, else the one the host itself
+    /// records (ecs.config, the SSM registration). `None` without either: remote checks are
+    /// then skipped, not failed.
+    pub async fn host_clients(&self, host_region: Option<&str>) -> Option<Clients> {
+        let mut settings = self.aws_settings();
+        settings.region = settings.region.or_else(|| host_region.map(str::to_string));
+        settings.region.as_ref()?;
+        let config = aws::sdk_config(&settings).await.ok()?;
+        Some(Clients::new(&config))
+    }
+
     pub async fn clients(&self) -> Result<Clients> {
         let config = aws::sdk_config(&self.aws_settings()).await?;
         Ok(Clients::new(&config))

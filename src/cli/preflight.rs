@@ -15,7 +15,7 @@ use clap::Args;
 use crate::aws::Clients;
 use crate::cli::Context;
 use crate::error::{Error, Result};
-use crate::host::envfile::EnvFile;
+use crate::host::envfile;
 use crate::host::paths::HostPaths;
 use crate::host::ssm_agent::{SsmAgent, SsmAgentCli};
 use crate::host::systemd::{ServiceManager, Systemctl, ECS_UNIT};
@@ -264,8 +264,9 @@ impl PreflightArgs {
 /// node's SSM identity.
 fn shadowing(paths: &HostPaths) -> Vec<Finding> {
     let mut found = Vec::new();
-    let cfg = std::fs::read_to_string(paths.ecs_config())
-        .map(|t| EnvFile::parse(&t))
+    let cfg = envfile::read(&paths.ecs_config())
+        .ok()
+        .flatten()
         .unwrap_or_default();
     let keys: Vec<&str> = [
         "AWS_ACCESS_KEY_ID",

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::aws::Clients;
+use crate::activation::parse_time;
 use crate::cli::register::render_checks;
 use crate::cli::Context;
 use crate::error::{Error, Result};
 use crate::host::ecs_agent::INTROSPECTION;
-use crate::host::envfile::EnvFile;
+use crate::host::envfile;
 use crate::host::paths::HostPaths;
 use crate::host::ssm_agent;
 use crate::host::systemd::{ssm_unit, ServiceManager, Systemctl, ECS_UNIT};
@@ -42,12 +42,7 @@ pub fn credentials_check(paths: &HostPaths) -> Check {
             "the SSM agent has not fetched credentials (identity_config.json missing)",
         );
     };
-    let parse = |s: &Option<String>| {
-        s.as_deref().and_then(|t| {
-            aws_smithy_types::DateTime::from_str(t, aws_smithy_types::date_time::Format::DateTime)
-                .ok()
-        })
-    };
+    let parse = |s: &Option<String>| s.as_deref().and_then(|t| parse_time(t).ok());
     let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now()).secs();
     match parse(&expires) {
         Some(exp) if exp.secs() > now => check(
@@ -110,8 +105,9 @@ impl StatusArgs {
                 ),
             ));
         }
-        let cfg = std::fs::read_to_string(paths.ecs_config())
-            .map(|t| EnvFile::parse(&t))
+        let cfg = envfile::read(&paths.ecs_config())
+            .ok()
+            .flatten()
             .unwrap_or_default();
         let cluster = ctx
             .cluster(self.cluster.as_deref())
@@ -143,17 +139,7 @@ impl StatusArgs {
             },
         ));
 
-        let clients = match &region {
-            Some(r) => {
-                let mut s = ctx.aws_settings();
-                s.region = Some(ctx.aws_settings().region.unwrap_or_else(|| r.clone()));
-                crate::aws::sdk_config(&s)
-                    .await
-                    .ok()
-                    .map(|c| Clients::new(&c))
-            }
-            None => None,
-        };
+        let clients = ctx.host_clients(region.as_deref()).await;
         let cluster_name = cluster.clone().unwrap_or_default();
         let expect = Expect {
             cluster: &cluster_name,

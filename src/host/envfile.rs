@@ -3,6 +3,18 @@
 //! it; the official installer appends instead, which duplicates keys on every re-run.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Reads an env file; `Ok(None)` when it does not exist.
+pub fn read(path: &Path) -> Result<Option<EnvFile>> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(EnvFile::parse(&t))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EnvFile {

@@ -42,6 +42,15 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     Ok(())
 }
 
+/// Removes a file; `Ok(false)` when it was already gone (removal is idempotent).
+pub fn remove_if_exists(path: &Path) -> Result<bool> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
 /// Checks, before any AWS call, that a file can later be written at `path`.
 pub fn check_writable_target(path: &Path) -> Result<()> {
     if path.is_dir() {

@@ -101,10 +101,8 @@ pub fn credentials_for(paths: &HostPaths, instance_id: &str) -> bool {
 /// True when the RFC 3339 time is missing, unreadable or in the past.
 pub fn expired(at: Option<&str>) -> bool {
     let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now()).secs();
-    at.and_then(|t| {
-        aws_smithy_types::DateTime::from_str(t, aws_smithy_types::date_time::Format::DateTime).ok()
-    })
-    .is_none_or(|t| t.secs() <= now)
+    at.and_then(|t| crate::activation::parse_time(t).ok())
+        .is_none_or(|t| t.secs() <= now)
 }
 
 /// Why the agent refused an activation, from its output.

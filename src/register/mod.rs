@@ -10,11 +10,13 @@ use std::time::Duration;
 use crate::aws::{ecs, ssm, sts, Clients};
 use crate::config::types::PolicyMode;
 use crate::error::{Error, Result};
+use crate::host::ecs_agent;
+use crate::host::envfile;
 use crate::host::envfile::EnvFile;
+use crate::host::fs::{remove_if_exists, write_atomic};
 use crate::host::paths::HostPaths;
 use crate::host::ssm_agent::{self, RegisterFailure, Registration, SsmAgentCli};
 use crate::host::systemd::{ServiceManager, UnitState, ECS_UNIT};
-use crate::host::{ecs_agent, fs::write_atomic};
 use crate::role::{self, RoleSpec, MANAGED_TAG};
 use crate::secret::Secret;
 use crate::state::{HostState, Phase};
@@ -83,12 +85,7 @@ pub struct Heal {
 }
 
 pub fn observe(host: &Host) -> Result<Observed> {
-    let cfg_path = host.paths.ecs_config();
-    let ecs_config = match std::fs::read_to_string(&cfg_path) {
-        Ok(t) => EnvFile::parse(&t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => EnvFile::default(),
-        Err(e) => return Err(Error::io(cfg_path, e)),
-    };
+    let ecs_config = envfile::read(&host.paths.ecs_config())?.unwrap_or_default();
     let ssm_unit = crate::host::systemd::ssm_unit(host.services)?;
     Ok(Observed {
         registration: ssm_agent::registration(&host.paths)?,
@@ -172,6 +169,18 @@ impl Step {
         }
     }
 }
+
+/// The ecs.config keys this tool writes (and `deregister` removes); every other line is the
+/// operator's and stays.
+pub const OWNED_ECS_KEYS: &[&str] = &[
+    "ECS_CLUSTER",
+    "AWS_DEFAULT_REGION",
+    "ECS_EXTERNAL",
+    "ECS_BACKEND_HOST",
+    "ECS_ENABLE_GPU_SUPPORT",
+    "ECS_INSTANCE_ATTRIBUTES",
+    "ECS_CONTAINER_INSTANCE_TAGS",
+];
 
 /// The ECS agent configuration this host needs, merged into what is there.
 pub fn desired_ecs_config(req: &Request, current: &EnvFile) -> Result<EnvFile> {
@@ -386,7 +395,9 @@ pub async fn apply(
                     );
                 }
             }
-            Step::ResetAgentState => remove_if_exists(&host.paths.ecs_agent_db())?,
+            Step::ResetAgentState => {
+                remove_if_exists(&host.paths.ecs_agent_db())?;
+            }
             Step::WriteEcsConfig(text) => {
                 let path = host.paths.ecs_config();
                 if let Some(dir) = path.parent() {
@@ -477,14 +488,6 @@ fn register_ssm(host: &Host, id: &str, code: &Secret, region: &str) -> Result<()
         ));
     }
     Ok(())
-}
-
-fn remove_if_exists(path: &std::path::Path) -> Result<()> {
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(Error::io(path, e)),
-    }
 }
 
 pub fn machine_id(paths: &HostPaths) -> String {
