@@ -121,6 +121,34 @@ def string_to_sign(amz_date: str, scope: str, creq: str) -> str:
 # --- client side ----------------------------------------------------------------
 
 
+def _prepare(
+    url: str,
+    region: str,
+    service: str,
+    method: str,
+    now: _dt.datetime | None,
+    headers: Mapping[str, str],
+    body: bytes,
+    extra: Mapping[str, str],
+) -> tuple[dict[str, str], list[str], str, str]:
+    """The part both signers share: headers to send (given + Host, X-Amz-Date, extra), the
+    signed header names, the credential scope and the SigV4 string to sign."""
+    parts = urlsplit(url)
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+    out = dict(headers)
+    out["Host"] = parts.netloc
+    out["X-Amz-Date"] = amz_date
+    out.update(extra)
+    lower: dict[str, list[str]] = {}
+    for k, v in out.items():
+        lower.setdefault(k.lower(), []).append(v)
+    signed = sorted(lower)
+    creq = canonical_request(method, parts.path or "/", parts.query, lower, signed, body)
+    scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
+    return out, signed, scope, string_to_sign(amz_date, scope, creq)
+
+
 def sign_request(
     *,
     url: str,
@@ -134,19 +162,7 @@ def sign_request(
     now: _dt.datetime | None = None,
 ) -> dict[str, str]:
     """Headers to send (given headers + Host, X-Amz-Date, Authorization)."""
-    parts = urlsplit(url)
-    now = now or _dt.datetime.now(_dt.timezone.utc)
-    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
-    out = dict(headers)
-    out["Host"] = parts.netloc
-    out["X-Amz-Date"] = amz_date
-    lower: dict[str, list[str]] = {}
-    for k, v in out.items():
-        lower.setdefault(k.lower(), []).append(v)
-    signed = sorted(lower)
-    creq = canonical_request(method, parts.path or "/", parts.query, lower, signed, body)
-    scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
-    sts = string_to_sign(amz_date, scope, creq)
+    out, signed, scope, sts = _prepare(url, region, service, method, now, headers, body, {})
     sig = private_key.sign(
         sts.encode(),
         padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=SALT_LENGTH),
@@ -253,21 +269,9 @@ def sign_request_hmac(
     agents that have no AWS SDK (UpdateInstanceInformation with node creds)."""
     import hmac as _hmac
 
-    parts = urlsplit(url)
-    now = now or _dt.datetime.now(_dt.timezone.utc)
-    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
-    out = dict(headers)
-    out["Host"] = parts.netloc
-    out["X-Amz-Date"] = amz_date
-    if session_token:
-        out["X-Amz-Security-Token"] = session_token
-    lower: dict[str, list[str]] = {}
-    for k, v in out.items():
-        lower.setdefault(k.lower(), []).append(v)
-    signed = sorted(lower)
-    creq = canonical_request(method, parts.path or "/", parts.query, lower, signed, body)
-    scope = f"{amz_date[:8]}/{region}/{service}/aws4_request"
-    sts = string_to_sign(amz_date, scope, creq)
+    extra = {"X-Amz-Security-Token": session_token} if session_token else {}
+    out, signed, scope, sts = _prepare(url, region, service, method, now, headers, body, extra)
+    amz_date = out["X-Amz-Date"]
 
     def _h(key: bytes, msg: str) -> bytes:
         return _hmac.new(key, msg.encode(), hashlib.sha256).digest()
